@@ -1,0 +1,226 @@
+"""A participant's conversation: join, pre-session form, answers, facilitator turns, finish.
+
+A participant's message is committed before any reply is computed, and a reply that fails is never
+stored: the conversation is left "waiting for a reply", which `respond` completes on the next try.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from core.clock import utcnow
+from core.db import Database
+from core.facilitation.offline import OfflineFacilitator
+from core.facilitation.protocol import Action, Facilitator, Turn, TurnContext, TurnPlan
+from core.facilitation.tracker import is_skip, plan_after_answer
+from core.forms import FormField, validate_answers
+from core.guide import Step
+from core.ids import looks_like_id
+from core.repos import participants as prepo
+from core.repos import sessions as srepo
+from core.repos.participants import Message, Participant
+from core.repos.sessions import SessionRow
+from core.text import clean_message
+
+log = logging.getLogger(__name__)
+
+
+class ChatUnavailable(Exception):
+    """The link cannot be used; the message is fit to show the participant."""
+
+
+@dataclass(frozen=True)
+class Chat:
+    """What the chat page needs to draw one participant's conversation."""
+
+    session: SessionRow
+    participant: Participant
+    steps: list[Step]
+    form: list[FormField]
+    messages: list[Message]
+
+    @property
+    def finished(self) -> bool:
+        return self.participant.status == "finished"
+
+    @property
+    def awaiting_reply(self) -> bool:
+        """The last message is the participant's: a reply is owed (e.g. the last attempt failed)."""
+        return (self.participant.status == "chatting" and bool(self.messages)
+                and self.messages[-1].role == "participant")
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        return min(self.participant.step + 1, len(self.steps)), len(self.steps)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    error: str | None = None
+    notice: str | None = None
+    message: Message | None = None
+
+
+def open_session(db: Database, session_id: str | None) -> SessionRow:
+    """The session behind a share link, or ChatUnavailable with a plain explanation."""
+    session = srepo.get_session(db, session_id) if looks_like_id(session_id) else None
+    if session is None:
+        raise ChatUnavailable("This link does not lead to any session. Please check the address you were given.")
+    if session.status == "draft":
+        raise ChatUnavailable("This session has not opened yet. Please come back when the organiser launches it.")
+    if session.status == "closed":
+        raise ChatUnavailable("This session is closed and no longer accepts answers. Thank you for your interest.")
+    return session
+
+
+class FormErrors(Exception):
+    """The pre-session form has errors, by field key; nothing was stored."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *, user_id: str | None = None,
+         simulated: bool = False) -> Participant:
+    """Check the form answers, create the participant with them, and ask the first question.
+
+    A signed-in participant who joins again gets their existing conversation back.
+    """
+    session = open_session(db, session_id)
+    if user_id:
+        existing = prepo.find_for_user(db, session.id, user_id)
+        if existing:
+            return existing
+    clean, errors = validate_answers(srepo.get_form(db, session.id), answers or {})
+    if errors:
+        raise FormErrors(errors)
+    participant = prepo.insert_participant(db, session.id, session.guide_version or 1, "chatting",
+                                           simulated=simulated, user_id=user_id, answers=clean)
+    respond(db, participant.token)
+    return prepo.get_participant(db, participant.id)
+
+
+def load_chat(db: Database, token: str | None) -> Chat:
+    participant = prepo.get_by_token(db, token) if looks_like_id(token) else None
+    if participant is None:
+        raise ChatUnavailable("We could not find this conversation. The link may be incomplete.")
+    session = srepo.get_session(db, participant.session_id)
+    guide = srepo.get_guide_version(db, session.id, participant.guide_version)
+    return Chat(session, participant, guide.steps if guide else [], srepo.get_form(db, session.id),
+                prepo.list_messages(db, participant.id))
+
+
+def _require_open(chat: Chat) -> None:
+    if chat.session.status == "closed":
+        raise ChatUnavailable("This session has been closed by the organiser; your answers so far are saved.")
+    if chat.finished:
+        raise ChatUnavailable("You have finished this conversation. Thank you!")
+
+
+def record_answer(db: Database, token: str, raw_text: str) -> SendResult:
+    """Validate and commit the participant's message; the reply is a separate step (`respond`)."""
+    chat = load_chat(db, token)
+    _require_open(chat)
+    cleaned = clean_message(raw_text)
+    if cleaned.error:
+        return SendResult(error=cleaned.error)
+    if chat.awaiting_reply:
+        return SendResult(error="Please wait for the facilitator's reply to your last message.")
+    kind = "skip" if is_skip(cleaned.text, chat.session.language) else "answer"
+    msg = prepo.append_message(db, chat.participant.id, "participant", kind, chat.participant.step, cleaned.text)
+    return SendResult(notice=cleaned.notice, message=msg)
+
+
+def record_skip(db: Database, token: str) -> SendResult:
+    chat = load_chat(db, token)
+    _require_open(chat)
+    if chat.awaiting_reply:
+        return SendResult(error="Please wait for the facilitator's reply to your last message.")
+    msg = prepo.append_message(db, chat.participant.id, "participant", "skip", chat.participant.step, "Skip")
+    return SendResult(message=msg)
+
+
+def next_plan(chat: Chat, finish: bool = False) -> TurnPlan:
+    p = chat.participant
+    if finish:
+        return TurnPlan(Action.CLOSE, p.step, "finish")
+    if not chat.messages or chat.messages[-1].role != "participant":
+        return TurnPlan(Action.ASK, p.step, "start")
+    last = chat.messages[-1]
+    turns = sum(1 for m in chat.messages if m.role == "participant")
+    return plan_after_answer(chat.steps, p.step, p.probed, last.kind, last.content, turns, chat.session.max_turns)
+
+
+def turn_context(chat: Chat, plan: TurnPlan) -> TurnContext:
+    history = [Turn(m.role, m.kind, m.step, m.content) for m in chat.messages]
+    return TurnContext(chat.session.name, chat.session.language, chat.session.objective, chat.steps, plan, history)
+
+
+def respond(db: Database, token: str, facilitator: Facilitator | None = None, *, finish: bool = False,
+            on_text: Callable[[str], None] | None = None) -> Message:
+    """Compute, store and return the facilitator's next message; `on_text` gets the text so far as it streams.
+
+    If the facilitator fails, the offline facilitator words the same turn, so the conversation never
+    dead-ends and no error text is stored as a message.
+    """
+    chat = load_chat(db, token)
+    if chat.finished:
+        raise ChatUnavailable("You have finished this conversation. Thank you!")
+    plan = next_plan(chat, finish=finish)
+    ctx = turn_context(chat, plan)
+    facilitator = facilitator or OfflineFacilitator()
+    source = facilitator.source
+    try:
+        text = _collect(facilitator.stream(ctx), on_text)
+    except Exception:  # any model failure: the offline wording takes over this turn
+        if isinstance(facilitator, OfflineFacilitator):
+            raise
+        log.warning("facilitator failed; continuing offline", exc_info=True)
+        offline = OfflineFacilitator()
+        source = offline.source
+        text = _collect(offline.stream(ctx), on_text)
+    state: dict[str, Any] = {"step": plan.step, "probed": plan.action is Action.PROBE}
+    kind = plan.action.value if plan.action is not Action.ASK else "question"
+    if plan.action is Action.CLOSE:
+        kind = "recap"
+        state.update(status="finished", finished_at=utcnow())
+    return prepo.append_message(db, chat.participant.id, "facilitator", kind, plan.step, text, source, state)
+
+
+def _collect(deltas: Iterator[str], on_text: Callable[[str], None] | None) -> str:
+    parts: list[str] = []
+    for delta in deltas:
+        parts.append(delta)
+        if on_text:
+            on_text("".join(parts))
+    text = "".join(parts).strip()
+    if not text:
+        raise ValueError("the facilitator produced an empty message")
+    return text
+
+
+def send(db: Database, token: str, text: str, facilitator: Facilitator | None = None) -> SendResult:
+    """Record an answer and store the reply (command line, tests, simulated participants)."""
+    result = record_answer(db, token, text)
+    if result.error:
+        return result
+    reply = respond(db, token, facilitator)
+    return SendResult(notice=result.notice, message=reply)
+
+
+def transcript_text(chat: Chat) -> str:
+    """The conversation as plain text, for the participant to download."""
+    lines = [chat.session.name, ""]
+    for m in chat.messages:
+        who = "Facilitator" if m.role == "facilitator" else "You"
+        lines.append(f"[{m.created_at:%Y-%m-%d %H:%M} UTC] {who}:\n{m.content}\n")
+    return "\n".join(lines)
+
+
+def finish(db: Database, token: str, facilitator: Facilitator | None = None) -> Message:
+    chat = load_chat(db, token)
+    _require_open(chat)
+    return respond(db, token, facilitator, finish=True)

@@ -1,0 +1,23 @@
+"""The participant-facing recap of what they said, step by step."""
+
+from __future__ import annotations
+
+from core.facilitation.protocol import TurnContext
+from core.i18n import phrase
+
+RECAP_ANSWER_CHARS = 240
+
+
+def recap_text(ctx: TurnContext) -> str:
+    lines = [phrase(ctx.language, "recap_intro")]
+    for index, step in enumerate(ctx.steps):
+        said = [t.content for t in ctx.history if t.role == "participant" and t.step == index and t.kind == "answer"]
+        skipped = any(t.kind == "skip" and t.step == index for t in ctx.history)
+        if not said and not skipped:
+            continue
+        answer = " ".join(said) if said else phrase(ctx.language, "recap_skipped")
+        if len(answer) > RECAP_ANSWER_CHARS:
+            answer = answer[: RECAP_ANSWER_CHARS - 1].rstrip() + "…"
+        topic = step.critical_item or step.question
+        lines.append(f"- {topic}: {answer}")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Fixed phrases of the offline facilitator and the chat page, per session language."""
+
+from __future__ import annotations
+
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "welcome": "Welcome, and thank you for taking part in \"{name}\". I will ask you {n} questions, one at a "
+        "time. Answer in your own words; you can skip any question or finish whenever you like.",
+        "question_intro": ["To start, let's talk about {item}.", "Next, let's turn to {item}.", "Now, about {item}.",
+                           "Let's look at {item}.", "Also, about {item}."],
+        "question": "What is your experience or view on this?",
+        "probe": [
+            "Could you say a bit more, perhaps with a concrete example?",
+            "What makes you see it that way?",
+            "How does that affect you in practice?",
+        ],
+        "closing_step": "Is there anything else you would like to add that we have not covered?",
+        "closing_probe": "Anything at all, even small, is useful.",
+        "skip_ack": "No problem, let's move on.",
+        "thanks_next": "Thank you.",
+        "recap_intro": "Thank you, that was the last question. Here is a recap of what you shared:",
+        "recap_skipped": "(skipped)",
+        "goodbye": "Thank you for your time. Your answers have been saved; the organisers will see them "
+        "together with everyone else's.",
+        "turn_limit": "We have reached the limit of this conversation.",
+        "offline_note": "Offline facilitator: questions follow the session's guide; no AI model is used.",
+        "step_of": "Step {i} of {n}",
+        "skip": "Skip",
+        "finish": "Finish",
+        "placeholder": "Type your answer…",
+        "skip_words": "skip|pass|i don't know|i dont know|don't know|dont know|no idea|not sure|n/a|idk|no comment",
+    },
+    "fr": {
+        "welcome": "Bienvenue, et merci de participer à « {name} ». Je vais vous poser {n} questions, une à la "
+        "fois. Répondez avec vos propres mots ; vous pouvez passer une question ou terminer quand vous voulez.",
+        "question_intro": ["Pour commencer, parlons de : {item}.", "Ensuite, passons à : {item}.",
+                           "Maintenant, à propos de : {item}.", "Voyons : {item}.", "Aussi, à propos de : {item}."],
+        "question": "Quelle est votre expérience ou votre avis à ce sujet ?",
+        "probe": [
+            "Pourriez-vous en dire un peu plus, avec un exemple concret ?",
+            "Qu'est-ce qui vous fait voir les choses ainsi ?",
+            "Qu'est-ce que cela change pour vous en pratique ?",
+        ],
+        "closing_step": "Y a-t-il autre chose que vous aimeriez ajouter ?",
+        "closing_probe": "Même un petit détail est utile.",
+        "skip_ack": "Pas de problème, passons à la suite.",
+        "thanks_next": "Merci.",
+        "recap_intro": "Merci, c'était la dernière question. Voici un résumé de vos réponses :",
+        "recap_skipped": "(passée)",
+        "goodbye": "Merci pour votre temps. Vos réponses sont enregistrées ; les organisateurs les verront "
+        "avec celles des autres participants.",
+        "turn_limit": "Nous avons atteint la limite de cette conversation.",
+        "offline_note": "Animateur hors ligne : les questions suivent le guide de la session ; aucun modèle d'IA.",
+        "step_of": "Étape {i} sur {n}",
+        "skip": "Passer",
+        "finish": "Terminer",
+        "placeholder": "Votre réponse…",
+        "skip_words": "passer|passe|je ne sais pas|sais pas|aucune idée|pas sûr|pas sure|skip|n/a",
+    },
+    "es": {
+        "welcome": "Bienvenido/a, y gracias por participar en «{name}». Le haré {n} preguntas, una a la vez. "
+        "Responda con sus propias palabras; puede saltar cualquier pregunta o terminar cuando quiera.",
+        "question_intro": ["Para empezar, hablemos de: {item}.", "Ahora pasemos a: {item}.",
+                           "A continuación: {item}.", "Veamos: {item}.", "También: {item}."],
+        "question": "¿Cuál es su experiencia u opinión al respecto?",
+        "probe": [
+            "¿Podría contar un poco más, quizá con un ejemplo concreto?",
+            "¿Qué le lleva a verlo así?",
+            "¿Cómo le afecta eso en la práctica?",
+        ],
+        "closing_step": "¿Hay algo más que quiera añadir?",
+        "closing_probe": "Cualquier detalle es útil.",
+        "skip_ack": "No pasa nada, sigamos.",
+        "thanks_next": "Gracias.",
+        "recap_intro": "Gracias, era la última pregunta. Este es un resumen de lo que compartió:",
+        "recap_skipped": "(saltada)",
+        "goodbye": "Gracias por su tiempo. Sus respuestas se han guardado; los organizadores las verán junto "
+        "con las de los demás.",
+        "turn_limit": "Hemos llegado al límite de esta conversación.",
+        "offline_note": "Facilitador sin conexión: las preguntas siguen la guía de la sesión; no se usa IA.",
+        "step_of": "Paso {i} de {n}",
+        "skip": "Saltar",
+        "finish": "Terminar",
+        "placeholder": "Escriba su respuesta…",
+        "skip_words": "saltar|paso|no sé|no se|ni idea|no estoy seguro|no estoy segura|skip|n/a",
+    },
+}
+
+
+def phrase(language: str, key: str, **values) -> str:
+    table = PHRASES.get(language, PHRASES["en"])
+    text = table.get(key, PHRASES["en"][key])
+    return text.format(**values) if values else text
+
+
+def phrase_list(language: str, key: str) -> list[str]:
+    return list(PHRASES.get(language, PHRASES["en"]).get(key, PHRASES["en"][key]))

@@ -1,0 +1,117 @@
+"""Numbered schema migrations, recorded in `schema_migrations` (DuckDB has no PRAGMA user_version).
+
+Append new migrations at the end; never edit one that has shipped. SQL stays portable (no DuckDB-only
+syntax) so a PostgreSQL backend can follow.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "foundation: users, sessions, guides, forms, participants, messages",
+        """
+        CREATE TABLE users (
+            id VARCHAR PRIMARY KEY,
+            username VARCHAR NOT NULL UNIQUE,
+            email VARCHAR NOT NULL UNIQUE,
+            name VARCHAR NOT NULL,
+            password_hash VARCHAR NOT NULL,
+            is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+            disabled BOOLEAN NOT NULL DEFAULT FALSE,
+            created_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE sessions (
+            id VARCHAR PRIMARY KEY,
+            owner_id VARCHAR NOT NULL REFERENCES users(id),
+            name VARCHAR NOT NULL,
+            objective VARCHAR NOT NULL,
+            critical_items VARCHAR NOT NULL,      -- JSON list of strings
+            context VARCHAR NOT NULL DEFAULT '',
+            template_key VARCHAR,
+            status VARCHAR NOT NULL,              -- draft | launched | closed
+            language VARCHAR NOT NULL DEFAULT 'en',
+            max_turns INTEGER NOT NULL DEFAULT 30,
+            anonymous BOOLEAN NOT NULL DEFAULT TRUE,
+            guide_version INTEGER,                -- the version participants get
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE guide_versions (
+            session_id VARCHAR NOT NULL REFERENCES sessions(id),
+            version INTEGER NOT NULL,
+            steps VARCHAR NOT NULL,               -- JSON list of steps
+            note VARCHAR NOT NULL DEFAULT '',
+            source VARCHAR NOT NULL,              -- offline | model | edit | restore
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (session_id, version)
+        );
+        CREATE TABLE form_fields (
+            session_id VARCHAR NOT NULL REFERENCES sessions(id),
+            position INTEGER NOT NULL,
+            key VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            type VARCHAR NOT NULL,
+            required BOOLEAN NOT NULL DEFAULT FALSE,
+            options VARCHAR NOT NULL DEFAULT '[]',   -- JSON list for choice fields
+            min_value DOUBLE,
+            max_value DOUBLE,
+            PRIMARY KEY (session_id, key)
+        );
+        CREATE TABLE participants (
+            id VARCHAR PRIMARY KEY,
+            session_id VARCHAR NOT NULL REFERENCES sessions(id),
+            token VARCHAR NOT NULL UNIQUE,
+            number INTEGER NOT NULL,              -- "Participant 7"
+            user_id VARCHAR REFERENCES users(id),
+            status VARCHAR NOT NULL,              -- chatting | finished
+            guide_version INTEGER NOT NULL,
+            step INTEGER NOT NULL DEFAULT 0,      -- index of the current guide step
+            probed BOOLEAN NOT NULL DEFAULT FALSE,
+            simulated BOOLEAN NOT NULL DEFAULT FALSE,
+            included BOOLEAN NOT NULL DEFAULT TRUE,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP
+        );
+        CREATE INDEX participants_session ON participants(session_id);
+        CREATE TABLE form_answers (
+            participant_id VARCHAR NOT NULL REFERENCES participants(id),
+            field_key VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,               -- text; JSON list for multiple choice
+            PRIMARY KEY (participant_id, field_key)
+        );
+        CREATE TABLE messages (
+            id VARCHAR PRIMARY KEY,
+            participant_id VARCHAR NOT NULL REFERENCES participants(id),
+            seq INTEGER NOT NULL,
+            role VARCHAR NOT NULL,                -- facilitator | participant
+            kind VARCHAR NOT NULL,                -- question | probe | answer | skip | recap
+            step INTEGER NOT NULL,
+            content VARCHAR NOT NULL,
+            tokens INTEGER NOT NULL,
+            source VARCHAR NOT NULL DEFAULT 'offline',  -- what produced a facilitator message
+            created_at TIMESTAMP NOT NULL,
+            UNIQUE (participant_id, seq)
+        );
+        """,
+    ),
+]
+
+
+def apply_migrations(cur) -> list[int]:
+    """Apply every migration not yet recorded; return the numbers applied."""
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, description, sql in MIGRATIONS:
+        if version in done:
+            continue
+        cur.execute(sql)
+        cur.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description]
+        )
+        applied.append(version)
+    return applied

@@ -1,0 +1,197 @@
+"""SQL for participants, their form answers and their messages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from core.clock import utcnow
+from core.db import Database
+from core.ids import new_id, new_token
+from core.text import count_tokens
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    session_id: str
+    token: str
+    number: int
+    user_id: str | None
+    status: str
+    guide_version: int
+    step: int
+    probed: bool
+    simulated: bool
+    included: bool
+    started_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def display_name(self) -> str:
+        return f"Participant {self.number}"
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    participant_id: str
+    seq: int
+    role: str
+    kind: str
+    step: int
+    content: str
+    tokens: int
+    source: str
+    created_at: datetime
+
+
+_P_COLUMNS = ("id, session_id, token, number, user_id, status, guide_version, step, probed, simulated, included, "
+              "started_at, finished_at")
+_M_COLUMNS = "id, participant_id, seq, role, kind, step, content, tokens, source, created_at"
+
+
+def insert_participant(db: Database, session_id: str, guide_version: int, status: str,
+                       simulated: bool = False, user_id: str | None = None,
+                       answers: dict[str, str] | None = None) -> Participant:
+    """Create a participant together with their form answers, in one transaction."""
+    with db.write() as cur:
+        number = cur.execute(
+            "SELECT coalesce(max(number), 0) + 1 FROM participants WHERE session_id = ?", [session_id]
+        ).fetchone()[0]
+        p = Participant(new_id(), session_id, new_token(), number, user_id, status, guide_version, 0, False,
+                        simulated, True, utcnow(), None)
+        cur.execute(
+            f"INSERT INTO participants ({_P_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [p.id, p.session_id, p.token, p.number, p.user_id, p.status, p.guide_version, p.step, p.probed,
+             p.simulated, p.included, p.started_at, p.finished_at],
+        )
+        for key, value in (answers or {}).items():
+            cur.execute("INSERT INTO form_answers VALUES (?, ?, ?)", [p.id, key, value])
+    return p
+
+
+def get_by_token(db: Database, token: str) -> Participant | None:
+    row = db.fetchone(f"SELECT {_P_COLUMNS} FROM participants WHERE token = ?", [token])
+    return Participant(*row) if row else None
+
+
+def get_participant(db: Database, participant_id: str) -> Participant | None:
+    row = db.fetchone(f"SELECT {_P_COLUMNS} FROM participants WHERE id = ?", [participant_id])
+    return Participant(*row) if row else None
+
+
+def find_for_user(db: Database, session_id: str, user_id: str) -> Participant | None:
+    row = db.fetchone(f"SELECT {_P_COLUMNS} FROM participants WHERE session_id = ? AND user_id = ?",
+                      [session_id, user_id])
+    return Participant(*row) if row else None
+
+
+def list_participants(db: Database, session_id: str) -> list[Participant]:
+    rows = db.fetchall(f"SELECT {_P_COLUMNS} FROM participants WHERE session_id = ? ORDER BY number", [session_id])
+    return [Participant(*r) for r in rows]
+
+
+def update_participant(db: Database, participant_id: str, **values) -> None:
+    allowed = {"status", "step", "probed", "included", "finished_at"}
+    if set(values) - allowed:
+        raise ValueError(f"unknown participant columns: {sorted(set(values) - allowed)}")
+    names = sorted(values)
+    with db.write() as cur:
+        cur.execute(
+            f"UPDATE participants SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+            [values[n] for n in names] + [participant_id],
+        )
+
+
+def get_form_answers(db: Database, participant_id: str) -> dict[str, str]:
+    rows = db.fetchall("SELECT field_key, value FROM form_answers WHERE participant_id = ?", [participant_id])
+    return dict(rows)
+
+
+def append_message(db: Database, participant_id: str, role: str, kind: str, step: int, content: str,
+                   source: str = "offline", participant_state: dict | None = None) -> Message:
+    """Append a message (committed before this returns); optionally update the participant in the same transaction."""
+    with db.write() as cur:
+        seq = cur.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE participant_id = ?", [participant_id]
+        ).fetchone()[0]
+        msg = Message(new_id(), participant_id, seq, role, kind, step, content, count_tokens(content), source,
+                      utcnow())
+        cur.execute(
+            f"INSERT INTO messages ({_M_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [msg.id, msg.participant_id, msg.seq, msg.role, msg.kind, msg.step, msg.content, msg.tokens,
+             msg.source, msg.created_at],
+        )
+        if participant_state:
+            names = sorted(participant_state)
+            cur.execute(
+                f"UPDATE participants SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                [participant_state[n] for n in names] + [participant_id],
+            )
+    return msg
+
+
+def list_messages(db: Database, participant_id: str) -> list[Message]:
+    rows = db.fetchall(f"SELECT {_M_COLUMNS} FROM messages WHERE participant_id = ? ORDER BY seq", [participant_id])
+    return [Message(*r) for r in rows]
+
+
+def participants_frame(db: Database, session_id: str) -> pd.DataFrame:
+    """One row per participant with message counts (for the results table)."""
+    return db.fetchdf(
+        """
+        SELECT p.id, p.number, p.status, p.simulated, p.included, p.started_at, p.finished_at,
+               count(m.id) FILTER (WHERE m.role = 'participant') AS messages,
+               max(m.created_at) AS last_activity
+        FROM participants p LEFT JOIN messages m ON m.participant_id = p.id
+        WHERE p.session_id = ?
+        GROUP BY p.id, p.number, p.status, p.simulated, p.included, p.started_at, p.finished_at
+        ORDER BY p.number
+        """,
+        [session_id],
+    )
+
+
+def form_answers_frame(db: Database, session_id: str) -> pd.DataFrame:
+    return db.fetchdf(
+        "SELECT a.participant_id, a.field_key, a.value FROM form_answers a "
+        "JOIN participants p ON p.id = a.participant_id WHERE p.session_id = ?",
+        [session_id],
+    )
+
+
+def answers_frame(db: Database, session_id: str) -> pd.DataFrame:
+    """Participant answers with their step, for analysis (skips excluded)."""
+    return db.fetchdf(
+        """
+        SELECT m.id AS message_id, m.participant_id, p.number, p.included, p.simulated, m.step, m.kind, m.content
+        FROM messages m JOIN participants p ON p.id = m.participant_id
+        WHERE p.session_id = ? AND m.role = 'participant' AND m.kind = 'answer'
+        ORDER BY p.number, m.seq
+        """,
+        [session_id],
+    )
+
+
+def messages_frame(db: Database, session_id: str) -> pd.DataFrame:
+    """Every message of a session, in transcript order."""
+    return db.fetchdf(
+        """
+        SELECT p.number, m.participant_id, m.seq, m.role, m.kind, m.step, m.content, m.created_at
+        FROM messages m JOIN participants p ON p.id = m.participant_id
+        WHERE p.session_id = ? ORDER BY p.number, m.seq
+        """,
+        [session_id],
+    )
+
+
+def load_json_list(value: str) -> list[str]:
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return [value]
+    return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]

@@ -1,0 +1,187 @@
+"""SQL for sessions, their guide versions and their form definitions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.clock import utcnow
+from core.db import Database
+from core.forms import FormField
+from core.guide import Step
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    owner_id: str
+    name: str
+    objective: str
+    critical_items: list[str]
+    context: str
+    template_key: str | None
+    status: str
+    language: str
+    max_turns: int
+    anonymous: bool
+    guide_version: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class GuideVersion:
+    version: int
+    steps: list[Step]
+    note: str
+    source: str
+    created_at: datetime
+
+
+_COLUMNS = ("id, owner_id, name, objective, critical_items, context, template_key, status, language, "
+            "max_turns, anonymous, guide_version, created_at, updated_at")
+
+
+def _session(row: tuple) -> SessionRow:
+    values = list(row)
+    values[4] = json.loads(values[4])
+    return SessionRow(*values)
+
+
+def insert_session(db: Database, row: SessionRow) -> None:
+    with db.write() as cur:
+        cur.execute(
+            f"INSERT INTO sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row.id, row.owner_id, row.name, row.objective, json.dumps(row.critical_items), row.context,
+             row.template_key, row.status, row.language, row.max_turns, row.anonymous, row.guide_version,
+             row.created_at, row.updated_at],
+        )
+
+
+def get_session(db: Database, session_id: str) -> SessionRow | None:
+    row = db.fetchone(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", [session_id])
+    return _session(row) if row else None
+
+
+def update_session(db: Database, session_id: str, **values) -> None:
+    """Update the named columns (names are checked against the schema, values are parameters)."""
+    allowed = set(_COLUMNS.replace(" ", "").split(",")) - {"id", "owner_id", "created_at"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"unknown session columns: {sorted(unknown)}")
+    if "critical_items" in values:
+        values["critical_items"] = json.dumps(values["critical_items"])
+    values["updated_at"] = utcnow()
+    names = sorted(values)
+    with db.write() as cur:
+        cur.execute(
+            f"UPDATE sessions SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+            [values[n] for n in names] + [session_id],
+        )
+
+
+def list_sessions_with_stats(db: Database, owner_id: str | None) -> list[dict]:
+    """Sessions (of one owner, or all when owner_id is None) with participant counts and last activity."""
+    where = "WHERE s.owner_id = ?" if owner_id is not None else ""
+    params = [owner_id] if owner_id is not None else []
+    return db.fetchdicts(
+        f"""
+        SELECT id, name, status, owner_id, created_at, updated_at, started, finished, simulated,
+               greatest(updated_at, coalesce(last_message_at, updated_at)) AS last_activity
+        FROM (
+        SELECT s.id, s.name, s.status, s.owner_id, s.created_at, s.updated_at,
+               count(p.id) FILTER (WHERE NOT p.simulated) AS started,
+               count(p.id) FILTER (WHERE p.status = 'finished' AND NOT p.simulated) AS finished,
+               count(p.id) FILTER (WHERE p.simulated) AS simulated,
+               max(m.last_at) AS last_message_at
+        FROM sessions s
+        LEFT JOIN participants p ON p.session_id = s.id
+        LEFT JOIN (SELECT participant_id, max(created_at) AS last_at FROM messages GROUP BY participant_id) m
+               ON m.participant_id = p.id
+        {where}
+        GROUP BY s.id, s.name, s.status, s.owner_id, s.created_at, s.updated_at
+        ) stats
+        ORDER BY last_activity DESC
+        """,
+        params,
+    )
+
+
+def add_guide_version(db: Database, session_id: str, steps: list[Step], note: str, source: str) -> int:
+    """Store a new guide version and make it the session's current one; return its number."""
+    with db.write() as cur:
+        version = cur.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM guide_versions WHERE session_id = ?", [session_id]
+        ).fetchone()[0]
+        cur.execute(
+            "INSERT INTO guide_versions VALUES (?, ?, ?, ?, ?, ?)",
+            [session_id, version, json.dumps([s.to_dict() for s in steps]), note, source, utcnow()],
+        )
+        cur.execute(
+            "UPDATE sessions SET guide_version = ?, updated_at = ? WHERE id = ?", [version, utcnow(), session_id]
+        )
+    return version
+
+
+def list_guide_versions(db: Database, session_id: str) -> list[GuideVersion]:
+    rows = db.fetchall(
+        "SELECT version, steps, note, source, created_at FROM guide_versions WHERE session_id = ? "
+        "ORDER BY version DESC",
+        [session_id],
+    )
+    return [GuideVersion(v, [Step.from_dict(s) for s in json.loads(steps)], n, src, at)
+            for v, steps, n, src, at in rows]
+
+
+def get_guide_version(db: Database, session_id: str, version: int) -> GuideVersion | None:
+    row = db.fetchone(
+        "SELECT version, steps, note, source, created_at FROM guide_versions WHERE session_id = ? AND version = ?",
+        [session_id, version],
+    )
+    if not row:
+        return None
+    v, steps, n, src, at = row
+    return GuideVersion(v, [Step.from_dict(s) for s in json.loads(steps)], n, src, at)
+
+
+def replace_form(db: Database, session_id: str, fields: list[FormField]) -> None:
+    with db.write() as cur:
+        cur.execute("DELETE FROM form_fields WHERE session_id = ?", [session_id])
+        for position, f in enumerate(fields):
+            cur.execute(
+                "INSERT INTO form_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [session_id, position, f.key, f.label, f.type, f.required, json.dumps(f.options), f.min, f.max],
+            )
+        cur.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", [utcnow(), session_id])
+
+
+def get_form(db: Database, session_id: str) -> list[FormField]:
+    rows = db.fetchall(
+        "SELECT key, label, type, required, options, min_value, max_value FROM form_fields "
+        "WHERE session_id = ? ORDER BY position",
+        [session_id],
+    )
+    return [FormField(k, label, t, req, json.loads(opts), mn, mx) for k, label, t, req, opts, mn, mx in rows]
+
+
+def delete_session_rows(db: Database, session_id: str) -> None:
+    """Delete a session and everything under it, children first.
+
+    DuckDB checks foreign keys against committed state, so a child and its parent cannot be deleted in
+    the same transaction: each level is its own transaction. A failure part-way leaves a consistent
+    (smaller) session that a second delete finishes.
+    """
+    participant_ids = "SELECT id FROM participants WHERE session_id = ?"
+    for sql in (
+        f"DELETE FROM messages WHERE participant_id IN ({participant_ids})",
+        f"DELETE FROM form_answers WHERE participant_id IN ({participant_ids})",
+        "DELETE FROM participants WHERE session_id = ?",
+        "DELETE FROM form_fields WHERE session_id = ?",
+        "DELETE FROM guide_versions WHERE session_id = ?",
+    ):
+        with db.write() as cur:
+            cur.execute(sql, [session_id])
+    # sessions.guide_version is not a foreign key, so the row itself can go now.
+    with db.write() as cur:
+        cur.execute("DELETE FROM sessions WHERE id = ?", [session_id])

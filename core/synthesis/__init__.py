@@ -1,0 +1,1 @@
+"""Synthesis: from participants' answers to themes, counts and summaries."""

@@ -1,0 +1,44 @@
+"""Cleaning and checking free text typed by people."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_MESSAGE_CHARS = 4000
+# Control characters except tab and newline; also the Unicode "format" class that hides text direction.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    error: str | None = None
+    notice: str | None = None
+
+
+def clean_message(raw: str | None, max_chars: int = MAX_MESSAGE_CHARS) -> CleanText:
+    """Normalise a chat message; `error` says why it cannot be sent (the caller keeps the draft)."""
+    text = unicodedata.normalize("NFC", raw or "").replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = _CONTROL.sub("", text)
+    notice = "Some invisible control characters were removed." if cleaned != text else None
+    cleaned = cleaned.strip()
+    if not cleaned:
+        return CleanText("", error="Your message is empty. Type an answer, or use Skip.")
+    if len(cleaned) > max_chars:
+        return CleanText(
+            cleaned,
+            error=f"Your message is {len(cleaned):,} characters long; the limit is {max_chars:,}. "
+            "Please shorten it (your text is kept below).",
+        )
+    return CleanText(cleaned, notice=notice)
+
+
+def count_tokens(text: str) -> int:
+    """A model-independent token estimate (words and punctuation), used for stats and limits."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))

@@ -1,0 +1,135 @@
+"""The participant's page: welcome, pre-session form, one-question-at-a-time conversation, recap.
+
+No account is needed (unless the session asks for signed-in participants). The participant's token is
+put in the URL (`p=`), so a reload or another device resumes the same conversation.
+"""
+
+import streamlit as st
+
+from core import conversation
+from core.conversation import ChatUnavailable, FormErrors
+from core.i18n import phrase
+from core.repos import sessions as srepo
+from ui.chat_view import render_form, show_message
+from ui.resources import db
+
+st.set_page_config(page_title="Harmonica", page_icon=":material/forum:", layout="centered")
+
+
+def unavailable(message: str) -> None:
+    st.info(message)
+    st.stop()
+
+
+token = st.query_params.get("p")
+if token:
+    try:
+        chat = conversation.load_chat(db(), token)
+    except ChatUnavailable as exc:
+        unavailable(str(exc))
+else:
+    try:
+        session = conversation.open_session(db(), st.query_params.get("s"))
+    except ChatUnavailable as exc:
+        unavailable(str(exc))
+    user_id = None
+    if not session.anonymous:
+        from ui.auth import current_user
+
+        signed_in = current_user()
+        if signed_in is None:
+            st.title(session.name)
+            st.info("This session is for signed-in participants. Please sign in, then open the link again.")
+            st.page_link("Home.py", label="Sign in")
+            st.stop()
+        user_id = signed_in.id
+    lang = session.language
+    st.title(session.name)
+    st.write(session.objective)
+    st.markdown(
+        "**What happens to your words.** The organiser of this session will read your answers and see them "
+        "summarised together with other participants' answers. You are shown as a numbered participant; "
+        "do not share anything you would not want the organiser to read. Keep the address of this page "
+        "to come back later: it resumes your conversation."
+    )
+    st.caption(phrase(lang, "offline_note"))
+    fields = srepo.get_form(db(), session.id)
+    with st.form("pre_session"):
+        answers = render_form(fields, st.session_state.get("_form_errors", {}))
+        start = st.form_submit_button("Start the conversation", type="primary")
+    if start:
+        try:
+            participant = conversation.join(db(), session.id, answers, user_id=user_id)
+        except FormErrors as exc:
+            st.session_state["_form_errors"] = exc.errors
+            st.rerun()
+        except ChatUnavailable as exc:
+            unavailable(str(exc))
+        st.session_state.pop("_form_errors", None)
+        st.query_params["p"] = participant.token
+        st.rerun()
+    st.stop()
+
+# --- the conversation ---------------------------------------------------------------------------------
+lang = chat.session.language
+st.title(chat.session.name)
+if chat.finished:
+    st.success("You have finished this conversation. Thank you!")
+else:
+    step, total = chat.progress
+    st.progress(step / max(total, 1), text=phrase(lang, "step_of", i=step, n=total))
+
+for m in chat.messages:
+    show_message(m)
+
+if chat.finished:
+    st.download_button("Download my transcript", conversation.transcript_text(chat),
+                       file_name="my-conversation.txt", mime="text/plain")
+    st.stop()
+if chat.session.status == "closed":
+    unavailable("This session has been closed by the organiser; your answers so far are saved.")
+
+if chat.awaiting_reply:
+    # The participant's message is saved; the reply is computed now (and again after a failed attempt).
+    with st.chat_message("assistant", avatar=":material/forum:"):
+        placeholder = st.empty()
+        conversation.respond(db(), token, on_text=placeholder.text)
+    st.rerun()
+
+
+def act(action) -> None:
+    """Run a button's action in its callback; a problem is shown above the buttons, the draft kept."""
+    try:
+        result = action()
+    except ChatUnavailable as exc:
+        st.session_state["send_error"] = str(exc)
+        return
+    st.session_state["send_error"] = getattr(result, "error", None)
+    st.session_state["send_notice"] = getattr(result, "notice", None)
+    if action is send and not st.session_state["send_error"]:
+        st.session_state["draft"] = ""
+
+
+def send():
+    return conversation.record_answer(db(), token, st.session_state.get("draft", ""))
+
+
+def skip():
+    return conversation.record_skip(db(), token)
+
+
+def finish():
+    return conversation.finish(db(), token)
+
+
+with st.form("answer", clear_on_submit=False, border=False):
+    st.text_area("Your answer", key="draft", placeholder=phrase(lang, "placeholder"), height=110,
+                 label_visibility="collapsed")
+    if error := st.session_state.pop("send_error", None):
+        st.error(error)
+    if notice := st.session_state.pop("send_notice", None):
+        st.info(notice)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    c1.form_submit_button("Send", type="primary", on_click=act, args=(send,), width="stretch")
+    c2.form_submit_button(phrase(lang, "skip"), on_click=act, args=(skip,), width="stretch")
+    c3.form_submit_button(phrase(lang, "finish"), on_click=act, args=(finish,), width="stretch")

@@ -1,0 +1,208 @@
+"""Design a session: brief, facilitation guide (versions), pre-session form, settings, sharing and lifecycle."""
+
+import pandas as pd
+import streamlit as st
+
+from core.brief import Brief, parse_items
+from core.forms import FIELD_TYPES, FormField, key_from_label
+from core.guide import Step, validate_guide
+from core.i18n import LANGUAGES
+from core.permissions import AccessDenied, Permission
+from core.repos import sessions as srepo
+from core import sessions as service
+from core.sessions import InvalidInput, SessionSettings
+from ui.auth import require_user
+from ui.forms import field_error, list_errors, set_errors
+from ui.menu import show_menu
+from ui.resources import db
+from ui.share import chat_link, qr_png
+
+st.set_page_config(page_title="Design · Harmonica", layout="wide")
+user = require_user()
+show_menu(user)
+
+try:
+    session = service.get_for(db(), user, st.query_params.get("s", ""), Permission.EDIT)
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.page_link("Home.py", label="Back to your sessions")
+    st.stop()
+
+STATUS = {"draft": "Draft: not open to participants", "launched": "Open to participants", "closed": "Closed"}
+st.title(session.name)
+st.caption(f"{STATUS[session.status]} · guide version {session.guide_version}")
+if flash := st.session_state.pop("flash", None):
+    st.success(flash)
+
+
+def saved(message: str) -> None:
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+brief_tab, guide_tab, form_tab, settings_tab, share_tab = st.tabs(
+    ["Brief", "Facilitation guide", "Pre-session form", "Settings", "Share & status"])
+
+with brief_tab:
+    with st.form("brief"):
+        name = st.text_input("Name", value=session.name, max_chars=120)
+        field_error("brief", "name")
+        objective = st.text_area("Objective", value=session.objective)
+        field_error("brief", "objective")
+        items = st.text_area("What is critical to gather (one per line)", value="\n".join(session.critical_items))
+        field_error("brief", "critical_items")
+        context = st.text_area("Context (optional)", value=session.context)
+        field_error("brief", "context")
+        if st.form_submit_button("Save brief", type="primary"):
+            try:
+                service.update_brief(db(), user, session.id, Brief(name, objective, parse_items(items), context))
+            except InvalidInput as exc:
+                set_errors("brief", exc.errors)
+                st.rerun()
+            set_errors("brief", None)
+            saved("Brief saved. Regenerate the guide if the critical items changed.")
+
+with guide_tab:
+    guide = srepo.get_guide_version(db(), session.id, session.guide_version)
+    st.write("Participants are asked one step at a time, in this order. A thin answer gets the step's probe once.")
+    rows = pd.DataFrame(
+        [{"order": i + 1, "question": s.question, "probe": s.probe, "critical_item": s.critical_item or ""}
+         for i, s in enumerate(guide.steps if guide else [])],
+        columns=["order", "question", "probe", "critical_item"],
+    )
+    edited = st.data_editor(
+        rows, num_rows="dynamic", hide_index=True, width="stretch", key=f"guide_{session.guide_version}",
+        column_config={
+            "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small",
+                                                   help="Change the numbers to reorder steps"),
+            "question": st.column_config.TextColumn("Question", width="large", required=True),
+            "probe": st.column_config.TextColumn("Follow-up probe", width="medium"),
+            "critical_item": st.column_config.SelectboxColumn("Critical item",
+                                                              options=[""] + session.critical_items),
+        },
+    )
+    note = st.text_input("What changed (optional)", max_chars=200, key="guide_note")
+    left, right = st.columns(2)
+    if left.button("Save as new version", type="primary"):
+        ordered = edited.assign(order=edited["order"].fillna(len(edited) + 1)).sort_values("order", kind="stable")
+        steps = [Step(str(r.question or ""), str(r.probe or ""), str(r.critical_item or "") or None)
+                 for r in ordered.itertuples()]
+        try:
+            version = service.save_guide(db(), user, session.id, steps, note or "edited")
+        except InvalidInput as exc:
+            set_errors("guide", exc.errors)
+            st.rerun()
+        set_errors("guide", None)
+        saved(f"Saved as version {version}.")
+    if right.button("Regenerate from the brief"):
+        saved(f"Generated version {service.regenerate_guide(db(), user, session.id)} from the brief.")
+    list_errors("guide")
+    if guide:
+        for warning in validate_guide(guide.steps, session.critical_items)[1]:
+            st.warning(warning)
+
+    st.subheader("Versions")
+    for v in srepo.list_guide_versions(db(), session.id):
+        current = " (current)" if v.version == session.guide_version else ""
+        with st.expander(f"Version {v.version}{current} · {v.note} · {v.created_at:%Y-%m-%d %H:%M} UTC"):
+            for i, s in enumerate(v.steps, start=1):
+                st.text(f"{i}. {s.question}" + (f"\n   probe: {s.probe}" if s.probe else "")
+                        + (f"\n   covers: {s.critical_item}" if s.critical_item else ""))
+            if not current and st.button("Restore this version", key=f"restore_{v.version}"):
+                saved(f"Restored as version {service.restore_guide(db(), user, session.id, v.version)}.")
+
+with form_tab:
+    st.write("Questions participants answer before the conversation. Answers become segments in the results.")
+    fields = srepo.get_form(db(), session.id)
+    frame = pd.DataFrame(
+        [{"order": i + 1, "label": f.label, "type": f.type, "required": f.required,
+          "options": "; ".join(f.options), "min": f.min, "max": f.max, "key": f.key} for i, f in enumerate(fields)],
+        columns=["order", "label", "type", "required", "options", "min", "max", "key"],
+    )
+    edited_form = st.data_editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch", key="form_editor",
+        column_order=["order", "label", "type", "required", "options", "min", "max"],
+        column_config={
+            "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
+            "label": st.column_config.TextColumn("Label", width="large", required=True),
+            "type": st.column_config.SelectboxColumn("Type", options=list(FIELD_TYPES), required=True,
+                                                     default="short_text"),
+            "required": st.column_config.CheckboxColumn("Required", default=False),
+            "options": st.column_config.TextColumn("Options (separated by ;)", width="medium"),
+            "min": st.column_config.NumberColumn("Min"),
+            "max": st.column_config.NumberColumn("Max"),
+        },
+    )
+    if st.button("Save form", type="primary"):
+        ordered = edited_form.assign(order=edited_form["order"].fillna(len(edited_form) + 1))
+        new_fields: list[FormField] = []
+        taken: set[str] = set()
+        for r in ordered.sort_values("order", kind="stable").itertuples():
+            label = str(r.label or "")
+            key = str(r.key) if isinstance(r.key, str) and r.key and r.key not in taken else key_from_label(label, taken)
+            taken.add(key)
+            options = [o.strip() for o in str(r.options or "").split(";") if o.strip()]
+            new_fields.append(FormField(key, label, str(r.type or ""), bool(r.required), options,
+                                        None if pd.isna(r.min) else float(r.min),
+                                        None if pd.isna(r.max) else float(r.max)))
+        try:
+            service.save_form(db(), user, session.id, new_fields)
+        except InvalidInput as exc:
+            set_errors("form", exc.errors)
+            st.rerun()
+        set_errors("form", None)
+        saved("Form saved.")
+    list_errors("form")
+
+with settings_tab:
+    with st.form("settings"):
+        max_turns = st.number_input("Maximum participant turns", min_value=3, max_value=200, value=session.max_turns,
+                                    help="The conversation closes with a recap after this many participant messages.")
+        anonymous = st.toggle("Anonymous participation (no account needed)", value=session.anonymous)
+        language = st.selectbox("Session language", list(LANGUAGES), index=list(LANGUAGES).index(session.language),
+                                format_func=LANGUAGES.get)
+        if st.form_submit_button("Save settings", type="primary"):
+            try:
+                service.save_settings(db(), user, session.id, SessionSettings(int(max_turns), anonymous, language))
+            except InvalidInput as exc:
+                set_errors("settings", exc.errors)
+                st.rerun()
+            set_errors("settings", None)
+            saved("Settings saved.")
+    list_errors("settings")
+
+with share_tab:
+    link = chat_link(session.id)
+    if session.status == "launched":
+        st.write("Share this link with participants:")
+        st.code(link, language=None)
+        st.image(qr_png(link), caption="QR code of the link", width=220)
+    else:
+        st.info("Launch the session to open the link to participants." if session.status == "draft"
+                else "The session is closed: the link tells participants so.")
+        st.code(link, language=None)
+
+    actions = {"draft": [("launched", "Launch")], "launched": [("closed", "Close")], "closed": [("launched", "Reopen")]}
+    cols = st.columns(4)
+    for i, (status, label) in enumerate(actions[session.status]):
+        if cols[i].button(label, type="primary", key=f"status_{status}"):
+            try:
+                service.set_status(db(), user, session.id, status)
+            except InvalidInput as exc:
+                st.error(str(exc))
+            else:
+                saved(f"Session {'launched' if label == 'Launch' else label.lower() + 'd'}.")
+    if cols[1].button("Clone"):
+        copy = service.clone_session(db(), user, session.id)
+        st.switch_page("pages/design.py", query_params={"s": copy.id})
+    cols[2].page_link("pages/results.py", label="Results", query_params={"s": session.id})
+
+    st.divider()
+    with st.expander("Delete this session"):
+        st.write("This deletes the session, its guide versions, its form and every participant's answers. "
+                 "It cannot be undone.")
+        confirm = st.text_input("Type the session name to confirm", key="delete_confirm")
+        if st.button("Delete permanently", disabled=confirm.strip() != session.name):
+            service.delete_session(db(), user, session.id)
+            st.session_state["flash"] = f"Deleted '{session.name}'."
+            st.switch_page("Home.py")

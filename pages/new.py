@@ -1,0 +1,52 @@
+"""Create a session from a blank brief or a template."""
+
+import streamlit as st
+
+from core.brief import Brief, parse_items
+from core.i18n import LANGUAGES
+from core.sessions import InvalidInput, SessionSettings, create_session
+from core.templates import load_templates
+from ui.auth import require_user
+from ui.forms import field_error, set_errors
+from ui.menu import show_menu
+from ui.resources import db
+
+st.set_page_config(page_title="New session · Harmonica", layout="wide")
+user = require_user()
+show_menu(user)
+
+st.title("New session")
+templates = load_templates()
+choice = st.selectbox(
+    "Start from", ["blank"] + list(templates),
+    format_func=lambda k: "Blank brief" if k == "blank" else f"Template: {templates[k].name}",
+)
+template = templates.get(choice)
+if template:
+    st.caption(template.description)
+base = template.brief if template else Brief("", "", [], "")
+
+# Keyed by the template so switching templates refills the fields.
+with st.form(f"brief_{choice}"):
+    name = st.text_input("Name", value=base.name, max_chars=120)
+    field_error("brief", "name")
+    objective = st.text_area("Objective", value=base.objective, help="What should this session achieve?")
+    field_error("brief", "objective")
+    items = st.text_area("What is critical to gather (one item per line)", value="\n".join(base.critical_items))
+    field_error("brief", "critical_items")
+    context = st.text_area("Context (optional)", value=base.context)
+    field_error("brief", "context")
+    language = st.selectbox("Session language", list(LANGUAGES), format_func=LANGUAGES.get)
+    submitted = st.form_submit_button("Create draft", type="primary")
+
+if submitted:
+    brief = Brief(name, objective, parse_items(items), context)
+    try:
+        session = create_session(db(), user, brief, template_key=template.key if template else None,
+                                 settings=SessionSettings(language=language))
+    except InvalidInput as exc:
+        set_errors("brief", exc.errors)
+        st.rerun()
+    else:
+        set_errors("brief", None)
+        st.switch_page("pages/design.py", query_params={"s": session.id})

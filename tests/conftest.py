@@ -1,0 +1,37 @@
+"""Shared fixtures: every test gets its own DuckDB file and secrets folder in a temp dir."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import config, db as dbmod
+from core.accounts import register
+from core.db import open_database
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch):
+    path = tmp_path / "harmonica.duckdb"
+    monkeypatch.setenv("HARMONICA_DB", str(path))
+    monkeypatch.setenv("HARMONICA_SECRETS_DIR", str(tmp_path / "secrets"))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HARMONICA_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    config.settings.cache_clear()
+    yield path
+    dbmod.close_all()
+    config.settings.cache_clear()
+
+
+@pytest.fixture
+def db(db_path):
+    return open_database(db_path)
+
+
+@pytest.fixture
+def creator(db):
+    return register(db, "alice", "alice@example.org", "Alice", "correct horse", "correct horse")
+
+
+@pytest.fixture
+def other_user(db, creator):
+    return register(db, "bob", "bob@example.org", "Bob", "battery staple", "battery staple")

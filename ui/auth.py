@@ -1,0 +1,56 @@
+"""Sign-in with streamlit-authenticator over users stored in DuckDB, and the per-page access guard."""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from core.accounts import credentials
+from core.config import secret_file, settings
+from core.repos import users as urepo
+from core.repos.users import User
+from ui.resources import db
+
+COOKIE_NAME = "harmonica_auth"
+MAX_LOGIN_ATTEMPTS = 5
+
+
+def authenticator() -> stauth.Authenticate:
+    """A new authenticator for this run, also kept for the menu's sign-out button.
+
+    Built on every run from the database, so a new or disabled account takes effect at once; only one
+    may be built per run (its cookie component has a fixed widget key).
+    """
+    auth = stauth.Authenticate(
+        credentials(db()),
+        cookie_name=COOKIE_NAME,
+        cookie_key=secret_file(settings(), "cookie_key"),
+        cookie_expiry_days=7,
+        auto_hash=False,
+        login_sleep_time=0,  # the default sleeps on every run of every page
+    )
+    st.session_state["_authenticator"] = auth
+    return auth
+
+
+def current_user(auth: stauth.Authenticate | None = None) -> User | None:
+    """The signed-in, enabled user of this browser session (from state or the cookie), or None."""
+    auth = auth or authenticator()
+    try:
+        auth.login(location="unrendered")
+    except Exception:  # a cookie naming a deleted or disabled user must not break the page
+        st.session_state["authentication_status"] = None
+    if not st.session_state.get("authentication_status"):
+        return None
+    user = urepo.get_by_username(db(), st.session_state.get("username") or "")
+    return None if user is None or user.disabled else user
+
+
+def require_user() -> User:
+    """Stop the page unless someone is signed in. Every protected page calls this first, on every run."""
+    user = current_user(authenticator())
+    if user is None:
+        st.warning("Please sign in to see this page.")
+        st.page_link("Home.py", label="Go to sign-in", icon=":material/login:")
+        st.stop()
+    return user
