@@ -9,6 +9,11 @@ from core.accounts import register
 from core.db import open_database
 
 
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch):
+    monkeypatch.setattr("core.accounts.BCRYPT_ROUNDS", 4)
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch):
     path = tmp_path / "harmonica.duckdb"

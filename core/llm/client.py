@@ -1,0 +1,373 @@
+"""LLMClient: the one place that talks to an OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import openai
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
+
+from core.llm.errors import (
+    LLMAuthError,
+    LLMConnectionError,
+    LLMError,
+    LLMOutputError,
+    LLMRateLimited,
+    LLMRequestError,
+    LLMServerError,
+    LLMTimeout,
+    redact,
+)
+from core.llm.protocol import CallRecord, ChatMessage, OnCall
+from core.llm.settings import LLMSettings
+from core.llm.structured import BadOutput, parse_into, repair_prompt, schema_name
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+# local servers (Ollama, llama.cpp, vLLM) ignore the key, but the SDK insists on one
+PLACEHOLDER_KEY = "not-needed"
+PING_PROMPT = "Reply with the single word: pong"
+_MAX_DETAIL = 600  # characters of error text kept in a CallRecord
+
+
+class LLMClient:
+    """Chat, streaming, structured output and embeddings over the official openai client."""
+
+    def __init__(self, settings: LLMSettings, on_call: OnCall | None = None) -> None:
+        if not settings.configured:
+            raise LLMError("No language model is configured: set an API key or a base URL.")
+        self.settings = settings
+        self._on_call = on_call
+        self._host = settings.endpoint_host
+        self._client = openai.OpenAI(
+            api_key=settings.api_key or PLACEHOLDER_KEY,
+            # explicit, so OPENAI_BASE_URL in the environment cannot override the settings
+            base_url=settings.endpoint_url,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+        )
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._client.close()
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ public calls
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        purpose: str,
+        prompt_version: str,
+        model: str | None = None,
+        temperature: float | None = None,
+    ) -> str:
+        """Return the model's full text reply."""
+        params: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+        try:
+            return self._chat(
+                messages,
+                purpose=purpose,
+                prompt_version=prompt_version,
+                model=model or self.settings.model_for(purpose),
+                parse=lambda text: text,
+                params=params,
+            )
+        except BadOutput as bad:
+            raise LLMOutputError(str(bad)) from None
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        purpose: str,
+        prompt_version: str,
+        model: str | None = None,
+    ) -> Iterator[str]:
+        """Yield text deltas; the request starts on first iteration and is recorded when it ends."""
+        model = model or self.settings.model_for(purpose)
+        started = time.perf_counter()
+        usage: tuple[int | None, int | None] = (None, None)
+        got_text = finished = False
+        response = None
+
+        def record(outcome: str, error: str | None = None) -> None:
+            self._record(purpose, model, prompt_version, started, usage, outcome, error)
+
+        try:
+            try:
+                response = self._client.chat.completions.create(
+                    model=model,
+                    messages=_wire(messages),
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                for chunk in response:
+                    if chunk.usage is not None:
+                        usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    for choice in chunk.choices[:1]:
+                        # finish_reason is how we tell a complete stream from one cut short:
+                        # a cleanly closed connection looks like a normal end to the SDK
+                        if choice.finish_reason is not None:
+                            finished = True
+                        if choice.delta is not None and choice.delta.content:
+                            got_text = True
+                            yield choice.delta.content
+            except openai.APIConnectionError as exc:
+                if response is None or isinstance(exc, openai.APITimeoutError):
+                    raise self._translate(exc) from None
+                raise self._cut_short() from None
+            except (openai.OpenAIError, ValueError) as exc:
+                raise self._translate(exc) from None
+            if not finished:
+                raise self._cut_short()
+            if not got_text:
+                raise LLMOutputError("The language model sent no usable reply: the reply was empty.")
+        except LLMError as err:
+            record(err.outcome, str(err))
+            raise
+        except GeneratorExit:
+            # the caller stopped reading (e.g. a Streamlit rerun): still one record
+            record("cancelled")
+            raise
+        finally:
+            if response is not None:
+                response.close()
+        record("ok")
+
+    def structured(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: type[M],
+        *,
+        purpose: str,
+        prompt_version: str,
+        model: str | None = None,
+    ) -> M:
+        """Return the reply parsed into `schema`, after at most one repair request."""
+        model = model or self.settings.model_for(purpose)
+        params = {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": schema_name(schema),
+                    "schema": schema.model_json_schema(),
+                    # not strict: pydantic schemas (defaults, optional fields) often break strict mode
+                    "strict": False,
+                },
+            }
+        }
+
+        def parse(text: str) -> M:
+            return parse_into(schema, text)
+
+        try:
+            return self._chat(
+                messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse, params=params
+            )
+        except BadOutput as first:
+            repair = [
+                *messages,
+                {"role": "assistant", "content": first.output or "(empty reply)"},
+                {"role": "user", "content": repair_prompt(first.detail)},
+            ]
+            try:
+                return self._chat(
+                    repair,
+                    purpose=purpose,
+                    prompt_version=prompt_version,
+                    model=model,
+                    parse=parse,
+                    params=params,
+                    attempt=2,
+                )
+            except BadOutput as second:
+                raise LLMOutputError(str(second)) from None
+
+    def embed(self, texts: Sequence[str], *, purpose: str, model: str | None = None) -> list[list[float]]:
+        """One vector per text, in order (no request, and no record, for an empty list)."""
+        texts = list(texts)
+        if not texts:
+            return []
+        model = model or self.settings.model_embedding
+        started = time.perf_counter()
+        try:
+            try:
+                # "float": some local servers do not support the SDK's default base64 encoding
+                response = self._client.embeddings.create(input=texts, model=model, encoding_format="float")
+                vectors = [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+            except (openai.OpenAIError, ValueError, AttributeError) as exc:
+                raise self._translate(exc) from None
+            if len(vectors) != len(texts):
+                raise LLMOutputError(
+                    f"The embedding model returned {len(vectors)} vectors for {len(texts)} texts."
+                )
+        except LLMError as err:
+            self._record(purpose, model, None, started, (None, None), err.outcome, str(err))
+            raise
+        tokens = response.usage.prompt_tokens if response.usage else None
+        self._record(purpose, model, None, started, (tokens, None), "ok")
+        return vectors
+
+    def ping(self) -> str:
+        """Make one tiny call and describe the result, for a "test connection" button."""
+        model = self.settings.model_facilitation
+        started = time.perf_counter()
+        reply = self.complete(
+            [{"role": "user", "content": PING_PROMPT}], purpose="ping", prompt_version="ping-1", model=model
+        )
+        ms = round((time.perf_counter() - started) * 1000)
+        snippet = " ".join(reply.split())[:40]
+        return f"Connected to {self._host}: model {model} replied \u201c{snippet}\u201d in {ms} ms."
+
+    # ------------------------------------------------------------------ internals
+
+    def _chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        purpose: str,
+        prompt_version: str,
+        model: str,
+        parse: Callable[[str], T],
+        params: dict[str, Any],
+        attempt: int = 1,
+    ) -> T:
+        """One non-streaming request, one CallRecord; `parse` turns the text into the result."""
+        started = time.perf_counter()
+        usage: tuple[int | None, int | None] = (None, None)
+        try:
+            try:
+                response = self._client.chat.completions.create(model=model, messages=_wire(messages), **params)
+            except (openai.OpenAIError, ValueError) as exc:
+                raise self._translate(exc) from None
+            if not isinstance(response, ChatCompletion) or not response.choices:
+                raise LLMOutputError(f"The language model at {self._host} sent a response that could not be read.")
+            if response.usage is not None:
+                usage = (response.usage.prompt_tokens, response.usage.completion_tokens)
+            message = response.choices[0].message
+            text = message.content or ""
+            if not text.strip():
+                if message.refusal:
+                    detail = f"the model declined to answer: {redact(message.refusal, self.settings.api_key)}"
+                else:
+                    detail = "the reply was empty"
+                raise BadOutput(f"The language model sent no usable reply: {detail}.", output="", detail=detail)
+            try:
+                result = parse(text)
+            except BadOutput as bad:
+                if attempt > 1:  # the repair request of `structured` failed too
+                    bad = BadOutput(
+                        "The language model's reply did not match the expected format, "
+                        f"even after one repair attempt: {bad.detail}",
+                        output=bad.output,
+                        detail=bad.detail,
+                    )
+                raise bad
+        except LLMError as err:
+            self._record(purpose, model, prompt_version, started, usage, err.outcome, str(err), attempt)
+            raise
+        self._record(purpose, model, prompt_version, started, usage, "ok", None, attempt)
+        return result
+
+    def _cut_short(self) -> LLMConnectionError:
+        return LLMConnectionError(
+            f"The connection to the language model at {self._host} broke before the reply was complete. Try again."
+        )
+
+    def _translate(self, exc: Exception) -> LLMError:
+        """Map an openai (or parsing) exception to an LLMError with a message for people."""
+        # callers raise the result `from None`: the SDK's message can quote the key back
+        # (e.g. "Incorrect API key provided: sk-..."), and chained causes reach tracebacks
+        log.debug("language model call failed: %s", redact(f"{type(exc).__name__}: {exc}", self.settings.api_key))
+        host = self._host
+        if isinstance(exc, openai.APITimeoutError):
+            return LLMTimeout(
+                f"The language model at {host} did not answer within {self.settings.timeout_s:g} s. Try again."
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return LLMConnectionError(
+                f"Could not reach the language model at {host}. Check the base URL and that the server is running."
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return LLMRateLimited(f"The language model at {host} is rate-limiting requests. Wait a moment and retry.")
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            # the server's text can quote part of the key, so it is not shown
+            return LLMAuthError(f"The language model at {host} rejected the API key (HTTP {exc.status_code}).")
+        if isinstance(exc, openai.APIStatusError):
+            if exc.status_code >= 500:
+                return LLMServerError(
+                    f"The language model service at {host} had an internal error (HTTP {exc.status_code}). "
+                    "Try again later."
+                )
+            detail = redact(_server_message(exc), self.settings.api_key)
+            return LLMRequestError(
+                f"The language model at {host} refused the request (HTTP {exc.status_code}): {detail}"
+            )
+        if isinstance(exc, (openai.APIResponseValidationError, ValueError, AttributeError)):
+            return LLMOutputError(f"The language model at {host} sent a response that could not be read.")
+        return LLMError(f"The language model call to {host} failed ({type(exc).__name__}).")
+
+    def _record(
+        self,
+        purpose: str,
+        model: str,
+        prompt_version: str | None,
+        started: float,
+        usage: tuple[int | None, int | None],
+        outcome: str,
+        error: str | None = None,
+        attempt: int = 1,
+    ) -> None:
+        if self._on_call is None:
+            return
+        record = CallRecord(
+            purpose=purpose,
+            model=model,
+            endpoint_host=self._host,
+            prompt_version=prompt_version,
+            input_tokens=usage[0],
+            output_tokens=usage[1],
+            latency_ms=round((time.perf_counter() - started) * 1000),
+            outcome=outcome,
+            error=None if error is None else redact(error, self.settings.api_key)[:_MAX_DETAIL],
+            attempt=attempt,
+        )
+        try:
+            self._on_call(record)
+        except Exception:
+            # a failing usage log must not lose a participant's reply
+            log.exception("on_call failed for %s", purpose)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _wire(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"][:200]
+    return exc.message[:200] if isinstance(exc.message, str) else "no details"

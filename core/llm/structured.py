@@ -1,0 +1,62 @@
+"""Parsing model replies into pydantic models, and the repair prompt when that fails."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from core.llm.errors import LLMOutputError
+
+M = TypeVar("M", bound=BaseModel)
+
+_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*)\n\s*```\s*$", re.DOTALL)
+_MAX_DETAIL = 600
+
+
+class BadOutput(LLMOutputError):
+    """A reply that failed to parse; carries what the repair request needs."""
+
+    def __init__(self, message: str, *, output: str, detail: str) -> None:
+        super().__init__(message)
+        self.output = output
+        self.detail = detail
+
+
+def schema_name(schema: type[BaseModel]) -> str:
+    """The model's name as the API accepts it: [a-zA-Z0-9_-]{1,64}."""
+    # generic models have names like Page[Theme]
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", schema.__name__)[:64] or "Output"
+
+
+def parse_into(schema: type[M], text: str) -> M:
+    """Validate a JSON reply against `schema`, raising BadOutput with readable errors."""
+    # many local models wrap JSON in a ``` fence even when asked for a schema
+    fenced = _FENCE.match(text)
+    candidate = fenced.group(1) if fenced else text
+    try:
+        return schema.model_validate_json(candidate)
+    except ValidationError as exc:
+        detail = describe(exc)
+        raise BadOutput(
+            f"The language model's reply did not match the expected format: {detail}", output=text, detail=detail
+        ) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """Validation errors as one line: `field.path: message; ...`."""
+    parts = []
+    for error in exc.errors(include_url=False)[:8]:
+        where = ".".join(str(p) for p in error["loc"]) or "(whole reply)"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)[:_MAX_DETAIL]
+
+
+def repair_prompt(detail: str) -> str:
+    """The user message asking the model to fix its previous reply."""
+    return (
+        "Your previous reply could not be used because it does not match the required JSON schema.\n"
+        f"Validation errors: {detail}\n"
+        "Reply again with only the corrected JSON object, and no other text."
+    )

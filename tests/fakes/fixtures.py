@@ -1,0 +1,37 @@
+"""Pytest fixture for the fake OpenAI server.
+
+Use it with `from tests.fakes.fixtures import fake_openai  # noqa: F401`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.fake_openai import FakeOpenAI
+
+_lock = threading.Lock()
+_server: FakeOpenAI | None = None
+
+
+def _shared_server() -> FakeOpenAI:
+    # One process per test session, started on first use. A module-level singleton
+    # instead of a session fixture, so importing `fake_openai` alone is enough
+    # (a session fixture it depended on would also have to be imported).
+    global _server
+    with _lock:
+        if _server is None:
+            _server = FakeOpenAI().start()
+            atexit.register(_server.stop)
+        return _server
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """The shared fake server, with an empty reply queue and request log."""
+    server = _shared_server()
+    server.reset()
+    yield server

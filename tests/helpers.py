@@ -1,0 +1,17 @@
+"""Small builders shared by tests."""
+
+from core.brief import Brief
+from core.forms import FormField
+from core.sessions import SessionSettings, create_session, save_form, set_status
+
+BRIEF = Brief("Team retro", "Learn what to change in the next sprint", ["What went well", "What hurt", "One change"])
+
+
+def launched_session(db, owner, *, form: list[FormField] | None = None, max_turns: int = 30, language: str = "en"):
+    session = create_session(db, owner, BRIEF, settings=SessionSettings(max_turns=max_turns, language=language))
+    if form is not None:
+        save_form(db, owner, session.id, form)
+    return set_status(db, owner, session.id, "launched")
+
+
+LONG = "We shipped the billing feature on time and pairing across teams made the reviews much faster overall."

@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.accounts import authenticate
+from core.db import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, env_extra):
+    env = {**os.environ, **env_extra}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_help_lists_subcommands(tmp_path):
+    out = run_cli("--help", env_extra={"HARMONICA_DB": str(tmp_path / "h.duckdb")})
+    assert out.returncode == 0
+    for name in ("seed-demo", "migrate", "reset-password"):
+        assert name in out.stdout
+
+
+def test_seed_demo_creates_a_populated_session(tmp_path):
+    env = {"HARMONICA_DB": str(tmp_path / "h.duckdb"), "HARMONICA_SECRETS_DIR": str(tmp_path / "s")}
+    out = run_cli("seed-demo", "--participants", "8", env_extra=env)
+    assert out.returncode == 0, out.stderr
+    password = out.stdout.split("password:")[1].split()[0]
+    session_id = out.stdout.strip().splitlines()[-1].split("Session id:")[1].strip()
+    db = open_database(tmp_path / "h.duckdb")
+    try:
+        user = authenticate(db, "demo", password)
+        assert user is not None
+        from core.results import session_results
+
+        r = session_results(db, user, session_id)
+        assert r.session.status == "launched" and r.finished == 8 and r.themes
+    finally:
+        db.close()
+        from core import db as dbmod
+
+        dbmod._open.clear()
+
+
+def test_reset_password_unknown_user(tmp_path):
+    out = run_cli("reset-password", "ghost", env_extra={"HARMONICA_DB": str(tmp_path / "h.duckdb")})
+    assert out.returncode == 1 and "No user named 'ghost'" in out.stderr

@@ -1,0 +1,40 @@
+import threading
+
+from core import conversation
+from core.repos import participants as prepo
+from tests.helpers import LONG, launched_session
+
+THREADS = 20
+TURNS = 3
+
+
+def test_twenty_threads_write_turns_without_loss_or_duplicates(db, creator):
+    s = launched_session(db, creator, max_turns=50)
+    tokens = [conversation.join(db, s.id).token for _ in range(THREADS)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS)
+
+    def participant(token: str, n: int) -> None:
+        try:
+            start.wait()
+            for turn in range(TURNS):
+                result = conversation.send(db, token, f"{LONG} (participant {n}, turn {turn})")
+                assert result.error is None
+        except BaseException as exc:  # collected and reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=participant, args=(t, i)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for n, token in enumerate(tokens):
+        messages = conversation.load_chat(db, token).messages
+        assert [m.seq for m in messages] == list(range(1, len(messages) + 1))
+        said = [m.content for m in messages if m.role == "participant"]
+        assert said == [f"{LONG} (participant {n}, turn {turn})" for turn in range(TURNS)]
+        assert len(messages) == 1 + 2 * TURNS
+    total = db.fetchone("SELECT count(*), count(DISTINCT id) FROM messages")
+    assert total == (THREADS * (1 + 2 * TURNS),) * 2
+    assert len(prepo.list_participants(db, s.id)) == THREADS

@@ -1,0 +1,48 @@
+from core.ids import looks_like_id, new_id, new_token
+from core.text import MAX_MESSAGE_CHARS, clean_message
+
+
+def test_ids_are_random_unguessable_and_url_safe():
+    ids = {new_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    sample = next(iter(ids))
+    assert len(sample) >= 16  # 12 bytes base64 = 96 bits
+    assert looks_like_id(sample)
+    assert len(new_token()) >= 32
+
+
+def test_ids_are_not_sequential():
+    a, b = new_id(), new_id()
+    assert a[:-1] != b[:-1]
+
+
+def test_looks_like_id_rejects_odd_input():
+    assert not looks_like_id(None)
+    assert not looks_like_id("")
+    assert not looks_like_id("abc'; DROP TABLE x")
+    assert not looks_like_id("x" * 100)
+
+
+def test_clean_message_rejects_empty_and_whitespace():
+    assert clean_message("").error
+    assert clean_message("   \n\t ").error
+
+
+def test_clean_message_rejects_too_long_but_keeps_text():
+    text = "a" * (MAX_MESSAGE_CHARS + 1)
+    result = clean_message(text)
+    assert result.error and "4,000" in result.error
+    assert result.text == text
+
+
+def test_clean_message_strips_control_characters_with_notice():
+    result = clean_message("hel\x00lo\u202e world\x07")
+    assert result.error is None
+    assert result.text == "hello world"
+    assert result.notice
+
+
+def test_clean_message_keeps_newlines_and_unicode():
+    result = clean_message("  Première ligne\r\nsecond line 🎉 ")
+    assert result.text == "Première ligne\nsecond line 🎉"
+    assert result.notice is None
