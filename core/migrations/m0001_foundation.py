@@ -1,16 +1,6 @@
-"""Numbered schema migrations, recorded in `schema_migrations` (DuckDB has no PRAGMA user_version).
+"""Foundation: users, sessions, guide versions, forms, participants, messages."""
 
-Append new migrations at the end; never edit one that has shipped. SQL stays portable (no DuckDB-only
-syntax) so a PostgreSQL backend can follow.
-"""
-
-from __future__ import annotations
-
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (
-        1,
-        "foundation: users, sessions, guides, forms, participants, messages",
-        """
+SQL = """
         CREATE TABLE users (
             id VARCHAR PRIMARY KEY,
             username VARCHAR NOT NULL UNIQUE,
@@ -93,25 +83,4 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             created_at TIMESTAMP NOT NULL,
             UNIQUE (participant_id, seq)
         );
-        """,
-    ),
-]
-
-
-def apply_migrations(cur) -> list[int]:
-    """Apply every migration not yet recorded; return the numbers applied."""
-    cur.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
-    done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for version, description, sql in MIGRATIONS:
-        if version in done:
-            continue
-        cur.execute(sql)
-        cur.execute(
-            "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description]
-        )
-        applied.append(version)
-    return applied
+        """
