@@ -1,0 +1,35 @@
+"""Running pages with streamlit.testing.v1.AppTest as a given user."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def app(page: str | None = None, *, user=None, query: dict | None = None) -> AppTest:
+    """An AppTest of Home.py switched to `page`, signed in as `user` (a core User) when given."""
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
+    if user is not None:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = user.username
+        at.session_state["name"] = user.name
+        at.session_state["logout"] = None
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if page:
+        at.switch_page(page)
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """All visible text of common elements, for assertions."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success", "code"):
+        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
+    # Participant text is shown with every punctuation mark backslash-escaped (ui.safe): read it back plain.
+    return re.sub(r"\\([^\w\s])", r"\1", "\n".join(parts)).replace("  \n", "\n")

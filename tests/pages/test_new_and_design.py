@@ -1,0 +1,113 @@
+import pytest
+
+from core.repos import sessions as srepo
+from core.sessions import create_session, list_for, set_status
+from tests.helpers import BRIEF
+from tests.pages.apptest import app, texts
+
+PROTECTED = ["pages/new.py", "pages/design.py", "pages/results.py"]
+
+
+@pytest.mark.parametrize("page", PROTECTED)
+def test_protected_pages_ask_anonymous_visitors_to_sign_in(db, creator, page):
+    s = create_session(db, creator, BRIEF)
+    at = app(page, query={"s": s.id}).run()
+    assert not at.exception
+    assert "Please sign in" in texts(at)
+    assert "Team retro" not in texts(at) and "Learn what to change" not in texts(at)
+
+
+@pytest.mark.parametrize("page", ["pages/design.py", "pages/results.py"])
+def test_other_users_are_refused_without_leaking(db, creator, other_user, page):
+    s = create_session(db, creator, BRIEF)
+    at = app(page, user=other_user, query={"s": s.id}).run()
+    assert "do not have access" in texts(at)
+    assert "Team retro" not in texts(at)
+
+
+def test_new_session_from_blank_shows_inline_errors_then_creates(db, creator):
+    at = app("pages/new.py", user=creator).run()
+    assert not at.exception
+    at.text_input[0].input("ab")
+    at.button[0].click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "3 to 120 characters" in errors and "at least 10 characters" in errors and "at least one" in errors
+    assert list_for(db, creator) == []
+    at.text_input[0].input("Budget round")
+    at.text_area[0].input("Decide where next year's budget goes")
+    at.text_area[1].input("Priorities\nRisks")
+    at.button[0].click().run()
+    sessions = list_for(db, creator)
+    assert [s["name"] for s in sessions] == ["Budget round"]
+
+
+def test_new_session_from_template_prefills_the_brief(db, creator):
+    at = app("pages/new.py", user=creator).run()
+    at.selectbox[0].select("retrospective").run()
+    assert at.text_input[0].value == "Retrospective"
+    at.button[0].click().run()
+    s = srepo.get_session(db, list_for(db, creator)[0]["id"])
+    assert s.template_key == "retrospective" and srepo.get_form(db, s.id)
+
+
+def test_design_brief_errors_and_save(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    assert not at.exception
+    at.text_area[0].input("short")
+    at.button(key="FormSubmitter:brief-Save brief").click().run()
+    assert "at least 10 characters" in " ".join(e.value for e in at.error)
+    assert srepo.get_session(db, s.id).objective == BRIEF.objective
+    at.text_area[0].input("A better, longer objective")
+    at.button(key="FormSubmitter:brief-Save brief").click().run()
+    assert srepo.get_session(db, s.id).objective == "A better, longer objective"
+
+
+def test_design_guide_regenerate_and_restore_make_versions(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    next(b for b in at.button if b.label == "Regenerate from the brief").click().run()
+    assert srepo.get_session(db, s.id).guide_version == 2
+    assert "Generated version 2" in texts(at)
+    next(b for b in at.button if b.label == "Restore this version").click().run()
+    assert srepo.get_session(db, s.id).guide_version == 3
+
+
+def test_design_launch_shows_absolute_link_and_qr(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    next(b for b in at.button if b.label == "Launch").click().run()
+    assert srepo.get_session(db, s.id).status == "launched"
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("http") and c.endswith(f"/chat?s={s.id}") for c in codes)
+    assert at.get("imgs") or at.get("image")
+
+
+def test_design_settings_rejects_nothing_valid_and_saves(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at.number_input[0].set_value(12)
+    at.toggle[0].set_value(False)
+    at.button(key="FormSubmitter:settings-Save settings").click().run()
+    row = srepo.get_session(db, s.id)
+    assert (row.max_turns, row.anonymous) == (12, False)
+
+
+def test_design_delete_needs_the_name(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    delete = next(b for b in at.button if b.label == "Delete permanently")
+    assert delete.disabled
+    next(t for t in at.text_input if t.label == "Type the session name to confirm").input("Team retro").run()
+    next(b for b in at.button if b.label == "Delete permanently").click().run()
+    assert srepo.get_session(db, s.id) is None
+
+
+def test_design_close_and_reopen(db, creator):
+    s = create_session(db, creator, BRIEF)
+    set_status(db, creator, s.id, "launched")
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    next(b for b in at.button if b.label == "Close").click().run()
+    assert srepo.get_session(db, s.id).status == "closed"
+    next(b for b in at.button if b.label == "Reopen").click().run()
+    assert srepo.get_session(db, s.id).status == "launched"
