@@ -5,12 +5,14 @@
 | database file           | HARMONICA_DB            | data/harmonica.duckdb                    |
 | public base URL         | HARMONICA_BASE_URL      | (taken from the browser's address)       |
 | secrets folder          | HARMONICA_SECRETS_DIR   | data/secrets (cookie key, mode 0600)     |
+| force offline mode      | HARMONICA_OFFLINE=1     | off (ignores any OPENAI_* setting)       |
 | model endpoint          | OPENAI_BASE_URL         | unset: offline mode                      |
 | model key               | OPENAI_API_KEY          | unset: offline mode                      |
 | one model for all uses  | HARMONICA_MODEL         | gpt-4o-mini                              |
 | per-purpose models      | HARMONICA_MODEL_FACILITATION / _GENERATION / _SYNTHESIS | HARMONICA_MODEL |
 | request timeout (s)     | HARMONICA_LLM_TIMEOUT   | 30                                       |
 | retries                 | HARMONICA_LLM_RETRIES   | 2                                        |
+| model price table       | HARMONICA_PRICES_FILE   | data/llm_prices.toml (USD per 1M tokens) |
 
 Secrets in `.streamlit/secrets.toml` use the same names (top-level keys).
 """
@@ -42,6 +44,7 @@ class Settings:
     model_synthesis: str
     llm_timeout_s: float
     llm_retries: int
+    prices_file: Path = DATA_DIR / "llm_prices.toml"
 
     @property
     def model_configured(self) -> bool:
@@ -68,18 +71,21 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         return default if value in (None, "") else str(value)
 
     model = get("HARMONICA_MODEL", "gpt-4o-mini")
+    # An explicit switch: an empty OPENAI_* variable falls back to secrets.toml, so it cannot turn a model off.
+    offline = (get("HARMONICA_OFFLINE", "") or "").lower() in ("1", "true", "yes")
     db_path = Path(get("HARMONICA_DB", str(DATA_DIR / "harmonica.duckdb"))).expanduser()
     return Settings(
         db_path=db_path,
         secrets_dir=Path(get("HARMONICA_SECRETS_DIR", str(db_path.parent / "secrets"))).expanduser(),
         base_url=(get("HARMONICA_BASE_URL") or None),
-        openai_api_key=get("OPENAI_API_KEY"),
-        openai_base_url=get("OPENAI_BASE_URL"),
+        openai_api_key=None if offline else get("OPENAI_API_KEY"),
+        openai_base_url=None if offline else get("OPENAI_BASE_URL"),
         model_facilitation=get("HARMONICA_MODEL_FACILITATION", model),
         model_generation=get("HARMONICA_MODEL_GENERATION", model),
         model_synthesis=get("HARMONICA_MODEL_SYNTHESIS", model),
         llm_timeout_s=float(get("HARMONICA_LLM_TIMEOUT", "30")),
         llm_retries=int(get("HARMONICA_LLM_RETRIES", "2")),
+        prices_file=Path(get("HARMONICA_PRICES_FILE", str(DATA_DIR / "llm_prices.toml"))).expanduser(),
     )
 
 

@@ -7,7 +7,8 @@ stored: the conversation is left "waiting for a reply", which `respond` complete
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from core.clock import utcnow
@@ -17,7 +18,9 @@ from core.facilitation.protocol import Action, Facilitator, Turn, TurnContext, T
 from core.facilitation.tracker import is_skip, plan_after_answer
 from core.forms import FormField, validate_answers
 from core.guide import Step
+from core.i18n import phrase
 from core.ids import looks_like_id
+from core.llm.errors import LLMError
 from core.repos import participants as prepo
 from core.repos import sessions as srepo
 from core.repos.participants import Message, Participant
@@ -40,6 +43,7 @@ class Chat:
     steps: list[Step]
     form: list[FormField]
     messages: list[Message]
+    answers: dict[str, str] = field(default_factory=dict)  # pre-session form answers, by field key
 
     @property
     def finished(self) -> bool:
@@ -50,6 +54,11 @@ class Chat:
         """The last message is the participant's: a reply is owed (e.g. the last attempt failed)."""
         return (self.participant.status == "chatting" and bool(self.messages)
                 and self.messages[-1].role == "participant")
+
+    @property
+    def awaiting_opening(self) -> bool:
+        """No message yet: the opening question is owed (joined with `ask_first=False`)."""
+        return self.participant.status == "chatting" and not self.messages
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -83,11 +92,15 @@ class FormErrors(Exception):
         super().__init__("; ".join(errors.values()))
 
 
+CONSENT_KEY = "_consent"
+
+
 def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *, user_id: str | None = None,
-         simulated: bool = False) -> Participant:
+         simulated: bool = False, consented: bool = True, ask_first: bool = True) -> Participant:
     """Check the form answers, create the participant with them, and ask the first question.
 
-    A signed-in participant who joins again gets their existing conversation back.
+    A signed-in participant who joins again gets their existing conversation back. With `ask_first=False`
+    the opening question is left to the caller (the chat page streams it from the model).
     """
     session = open_session(db, session_id)
     if user_id:
@@ -95,11 +108,14 @@ def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *
         if existing:
             return existing
     clean, errors = validate_answers(srepo.get_form(db, session.id), answers or {})
+    if not consented:  # the chat page asks for consent (recorded with its time) before anything is stored
+        errors[CONSENT_KEY] = "Please agree to take part before starting."
     if errors:
         raise FormErrors(errors)
     participant = prepo.insert_participant(db, session.id, session.guide_version or 1, "chatting",
                                            simulated=simulated, user_id=user_id, answers=clean)
-    respond(db, participant.token)
+    if ask_first:
+        respond(db, participant.token)
     return prepo.get_participant(db, participant.id)
 
 
@@ -110,7 +126,7 @@ def load_chat(db: Database, token: str | None) -> Chat:
     session = srepo.get_session(db, participant.session_id)
     guide = srepo.get_guide_version(db, session.id, participant.guide_version)
     return Chat(session, participant, guide.steps if guide else [], srepo.get_form(db, session.id),
-                prepo.list_messages(db, participant.id))
+                prepo.list_messages(db, participant.id), prepo.get_form_answers(db, participant.id))
 
 
 def _require_open(chat: Chat) -> None:
@@ -128,19 +144,33 @@ def record_answer(db: Database, token: str, raw_text: str) -> SendResult:
     if cleaned.error:
         return SendResult(error=cleaned.error)
     if chat.awaiting_reply:
-        return SendResult(error="Please wait for the facilitator's reply to your last message.")
+        return SendResult(error=WAIT_FOR_REPLY)
     kind = "skip" if is_skip(cleaned.text, chat.session.language) else "answer"
-    msg = prepo.append_message(db, chat.participant.id, "participant", kind, chat.participant.step, cleaned.text)
-    return SendResult(notice=cleaned.notice, message=msg)
+    return _append_answer(db, chat, kind, cleaned.text, cleaned.notice)
+
+
+WAIT_FOR_REPLY = "Please wait for the facilitator's reply to your last message."
+
+
+def _last_seq(chat: Chat) -> int:
+    return chat.messages[-1].seq if chat.messages else 0
+
+
+def _append_answer(db: Database, chat: Chat, kind: str, text: str, notice: str | None = None) -> SendResult:
+    try:
+        msg = prepo.append_message(db, chat.participant.id, "participant", kind, chat.participant.step, text,
+                                   after_seq=_last_seq(chat))
+    except prepo.StaleConversation:  # a second submit raced the first: the first one counts
+        return SendResult(error=WAIT_FOR_REPLY)
+    return SendResult(notice=notice, message=msg)
 
 
 def record_skip(db: Database, token: str) -> SendResult:
     chat = load_chat(db, token)
     _require_open(chat)
     if chat.awaiting_reply:
-        return SendResult(error="Please wait for the facilitator's reply to your last message.")
-    msg = prepo.append_message(db, chat.participant.id, "participant", "skip", chat.participant.step, "Skip")
-    return SendResult(message=msg)
+        return SendResult(error=WAIT_FOR_REPLY)
+    return _append_answer(db, chat, "skip", "Skip")
 
 
 def next_plan(chat: Chat, finish: bool = False) -> TurnPlan:
@@ -154,17 +184,34 @@ def next_plan(chat: Chat, finish: bool = False) -> TurnPlan:
     return plan_after_answer(chat.steps, p.step, p.probed, last.kind, last.content, turns, chat.session.max_turns)
 
 
+def shared_answers(form: list[FormField], answers: dict[str, str]) -> dict[str, str]:
+    """Label -> answer for the fields the creator marked shareable with the model (none by default).
+
+    Emails and fields marked identifying are never shared, even when ticked: the facilitator has no use
+    for them, and a model endpoint may be a third party.
+    """
+    shared = {}
+    for f in form:
+        private = f.type == "email" or getattr(f, "identifying", False)
+        if f.share_with_model and not private and answers.get(f.key):
+            value = answers[f.key]
+            shared[f.label] = ", ".join(prepo.load_json_list(value)) if f.type == "multiple_choice" else value
+    return shared
+
+
 def turn_context(chat: Chat, plan: TurnPlan) -> TurnContext:
     history = [Turn(m.role, m.kind, m.step, m.content) for m in chat.messages]
-    return TurnContext(chat.session.name, chat.session.language, chat.session.objective, chat.steps, plan, history)
+    return TurnContext(chat.session.name, chat.session.language, chat.session.objective, chat.steps, plan, history,
+                       shared_answers(chat.form, chat.answers), chat.session.id, chat.participant.id)
 
 
 def respond(db: Database, token: str, facilitator: Facilitator | None = None, *, finish: bool = False,
             on_text: Callable[[str], None] | None = None) -> Message:
     """Compute, store and return the facilitator's next message; `on_text` gets the text so far as it streams.
 
-    If the facilitator fails, the offline facilitator words the same turn, so the conversation never
-    dead-ends and no error text is stored as a message.
+    If the facilitator fails, `on_text` shows a short apology and it is tried again (its `retries`
+    attribute, 0 when absent); after that the offline facilitator words the same turn, so the
+    conversation never dead-ends and no error text is stored as a message.
     """
     chat = load_chat(db, token)
     if chat.finished:
@@ -173,12 +220,23 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
     ctx = turn_context(chat, plan)
     facilitator = facilitator or OfflineFacilitator()
     source = facilitator.source
-    try:
-        text = _collect(facilitator.stream(ctx), on_text)
-    except Exception:  # any model failure: the offline wording takes over this turn
-        if isinstance(facilitator, OfflineFacilitator):
-            raise
-        log.warning("facilitator failed; continuing offline", exc_info=True)
+    text = None
+    attempts = 1 + max(0, int(getattr(facilitator, "retries", 0)))
+    for attempt in range(1, attempts + 1):
+        try:
+            text = _collect(facilitator.stream(ctx), on_text)
+            break
+        except Exception as exc:  # any model failure: apologise and retry, then the offline wording takes over
+            if isinstance(facilitator, OfflineFacilitator):
+                raise
+            # model errors carry a readable message; anything else gets its traceback in the log
+            log.warning("facilitator failed (attempt %d of %d): %s", attempt, attempts, exc,
+                        exc_info=not isinstance(exc, LLMError))
+            if on_text:
+                on_text(phrase(chat.session.language, "retry_apology"))
+            if attempt < attempts:
+                time.sleep(float(getattr(facilitator, "retry_delay_s", 0.0)) * attempt)
+    if text is None:
         offline = OfflineFacilitator()
         source = offline.source
         text = _collect(offline.stream(ctx), on_text)
@@ -187,7 +245,17 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
     if plan.action is Action.CLOSE:
         kind = "recap"
         state.update(status="finished", finished_at=utcnow())
-    return prepo.append_message(db, chat.participant.id, "facilitator", kind, plan.step, text, source, state)
+    try:
+        message = prepo.append_message(db, chat.participant.id, "facilitator", kind, plan.step, text, source, state,
+                                       after_seq=_last_seq(chat))
+    except prepo.StaleConversation:
+        # Another request answered this turn first (a double submit or two open tabs): keep that reply.
+        return prepo.list_messages(db, chat.participant.id)[-1]
+    if plan.action is Action.CLOSE:  # synthesis refreshes in the background (debounced; never blocks or raises)
+        from core import refresh
+
+        refresh.participant_finished(db, chat.session.id)
+    return message
 
 
 def _collect(deltas: Iterator[str], on_text: Callable[[str], None] | None) -> str:

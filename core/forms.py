@@ -34,6 +34,10 @@ class FormField:
     options: list[str] = field(default_factory=list)
     min: float | None = None
     max: float | None = None
+    # whether the model facilitator may see this answer; off by default (names and emails stay private)
+    share_with_model: bool = False
+    # identifying answers (names, emails) are shown to owners and editors only
+    identifying: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +52,8 @@ class FormField:
             options=[str(o) for o in (data.get("options") or [])],
             min=data.get("min"),
             max=data.get("max"),
+            share_with_model=bool(data.get("share_with_model", False)),
+            identifying=bool(data.get("identifying", data.get("type") == "email")),
         )
 
 

@@ -26,6 +26,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "together with everyone else's.",
         "turn_limit": "We have reached the limit of this conversation.",
         "offline_note": "Offline facilitator: questions follow the session's guide; no AI model is used.",
+        # model mode (issue 3)
+        "model_note": "AI facilitator: an AI language model words the questions of the session's guide. It sees "
+        "only this conversation.",
+        "retry_apology": "Sorry, I had trouble writing my reply. Trying again…",
+        "offline_fallback": "Written by the offline facilitator: the AI model did not answer.",
         "step_of": "Step {i} of {n}",
         "skip": "Skip",
         "finish": "Finish",
@@ -53,6 +58,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "avec celles des autres participants.",
         "turn_limit": "Nous avons atteint la limite de cette conversation.",
         "offline_note": "Animateur hors ligne : les questions suivent le guide de la session ; aucun modèle d'IA.",
+        # model mode (issue 3)
+        "model_note": "Animateur IA : un modèle de langage formule les questions du guide de la session. Il ne "
+        "voit que cette conversation.",
+        "retry_apology": "Désolé, je n'ai pas réussi à écrire ma réponse. Nouvel essai…",
+        "offline_fallback": "Écrit par l'animateur hors ligne : le modèle d'IA n'a pas répondu.",
         "step_of": "Étape {i} sur {n}",
         "skip": "Passer",
         "finish": "Terminer",
@@ -80,6 +90,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "con las de los demás.",
         "turn_limit": "Hemos llegado al límite de esta conversación.",
         "offline_note": "Facilitador sin conexión: las preguntas siguen la guía de la sesión; no se usa IA.",
+        # model mode (issue 3)
+        "model_note": "Facilitador con IA: un modelo de lenguaje formula las preguntas de la guía de la sesión. "
+        "Solo ve esta conversación.",
+        "retry_apology": "Lo siento, no pude escribir mi respuesta. Lo intento de nuevo…",
+        "offline_fallback": "Escrito por el facilitador sin conexión: el modelo de IA no respondió.",
         "step_of": "Paso {i} de {n}",
         "skip": "Saltar",
         "finish": "Terminar",

@@ -6,12 +6,18 @@ put in the URL (`p=`), so a reload or another device resumes the same conversati
 
 import streamlit as st
 
-from core import conversation
-from core.conversation import ChatUnavailable, FormErrors
+from core import conversation, generation, modes
+from core.conversation import CONSENT_KEY, ChatUnavailable, FormErrors
+from core.permissions import AccessDenied
+from core.privacy import delete_participation
+from core.results import participant_view
+from core.sessions import consent_text
 from core.i18n import phrase
 from core.repos import sessions as srepo
 from ui.chat_view import render_form, show_message
 from ui.resources import db
+from ui.results_view import show_summary, show_themes
+from ui.safe import show_text
 
 st.set_page_config(page_title="Harmonica", page_icon=":material/forum:", layout="centered")
 
@@ -22,6 +28,8 @@ def unavailable(message: str) -> None:
 
 
 token = st.query_params.get("p")
+if st.session_state.pop("deleted", False):
+    unavailable("Your participation has been deleted. Thank you for your time.")
 if token:
     try:
         chat = conversation.load_chat(db(), token)
@@ -46,20 +54,25 @@ else:
     lang = session.language
     st.title(session.name)
     st.write(session.objective)
-    st.markdown(
-        "**What happens to your words.** The organiser of this session will read your answers and see them "
-        "summarised together with other participants' answers. You are shown as a numbered participant; "
-        "do not share anything you would not want the organiser to read. Keep the address of this page "
-        "to come back later: it resumes your conversation."
-    )
-    st.caption(phrase(lang, "offline_note"))
+    st.markdown("**What happens to your words**")
+    show_text(consent_text(session))  # written by the organiser: shown literally
+    st.caption("Keep the address of this page once you start: it resumes your conversation.")
+    if summary := generation.guide_summary(db(), session.id, session.guide_version):
+        show_text(summary)  # model-written: shown literally
+    st.caption(phrase(lang, "model_note" if modes.model_mode() else "offline_note"))
     fields = srepo.get_form(db(), session.id)
     with st.form("pre_session"):
-        answers = render_form(fields, st.session_state.get("_form_errors", {}))
+        form_errors = st.session_state.get("_form_errors", {})
+        answers = render_form(fields, form_errors)
+        consented = st.checkbox("I have read the above and agree to take part", key="consent")
+        if CONSENT_KEY in form_errors:
+            st.error(form_errors[CONSENT_KEY], icon=":material/error:")
         start = st.form_submit_button("Start the conversation", type="primary")
     if start:
         try:
-            participant = conversation.join(db(), session.id, answers, user_id=user_id)
+            # model mode: the opening question is streamed below, on the next run
+            participant = conversation.join(db(), session.id, answers, user_id=user_id,
+                                            ask_first=not modes.model_mode(), consented=consented)
         except FormErrors as exc:
             st.session_state["_form_errors"] = exc.errors
             st.rerun()
@@ -79,21 +92,56 @@ else:
     step, total = chat.progress
     st.progress(step / max(total, 1), text=phrase(lang, "step_of", i=step, n=total))
 
+# model mode: None offline. A facilitator message the offline fallback wrote says so.
+facilitator = modes.facilitator(db())
 for m in chat.messages:
-    show_message(m)
+    fallback = facilitator is not None and m.role == "facilitator" and m.source == "offline"
+    show_message(m, phrase(lang, "offline_fallback") if fallback else None)
+
+
+
+def own_data_controls() -> None:
+    left, right = st.columns(2)
+    left.download_button("Download my transcript", conversation.transcript_text(chat),
+                         file_name="my-conversation.txt", mime="text/plain")
+    if right.button("Delete my participation"):
+        st.session_state["confirm_delete"] = True
+    if st.session_state.get("confirm_delete"):
+        with st.container(border=True):
+            st.warning("This deletes everything you wrote here, your form answers, and any quote of yours in "
+                       "the results. It cannot be undone.")
+            yes, no = st.columns(2)
+            if yes.button("Delete everything", type="primary"):
+                delete_participation(db(), token)
+                st.query_params.clear()
+                st.session_state["deleted"] = True
+                st.session_state.pop("confirm_delete")
+                st.rerun()
+            if no.button("Cancel"):
+                st.session_state.pop("confirm_delete")
+                st.rerun()
+
 
 if chat.finished:
-    st.download_button("Download my transcript", conversation.transcript_text(chat),
-                       file_name="my-conversation.txt", mime="text/plain")
+    own_data_controls()
+    if chat.session.visibility in ("participants", "public"):  # the organisers share results with participants
+        try:
+            shared = participant_view(db(), token)
+        except AccessDenied:
+            shared = None
+        if shared is not None and shared.themes:
+            st.subheader("What everyone said, so far")
+            show_summary(shared)
+            show_themes(shared, quotes=False, key="participant_themes")
     st.stop()
 if chat.session.status == "closed":
     unavailable("This session has been closed by the organiser; your answers so far are saved.")
 
-if chat.awaiting_reply:
+if chat.awaiting_reply or chat.awaiting_opening:
     # The participant's message is saved; the reply is computed now (and again after a failed attempt).
     with st.chat_message("assistant", avatar=":material/forum:"):
         placeholder = st.empty()
-        conversation.respond(db(), token, on_text=placeholder.text)
+        conversation.respond(db(), token, facilitator, on_text=placeholder.text)
     st.rerun()
 
 
@@ -119,7 +167,7 @@ def skip():
 
 
 def finish():
-    return conversation.finish(db(), token)
+    return conversation.finish(db(), token, facilitator)
 
 
 with st.form("answer", clear_on_submit=False, border=False):
@@ -133,3 +181,6 @@ with st.form("answer", clear_on_submit=False, border=False):
     c1.form_submit_button("Send", type="primary", on_click=act, args=(send,), width="stretch")
     c2.form_submit_button(phrase(lang, "skip"), on_click=act, args=(skip,), width="stretch")
     c3.form_submit_button(phrase(lang, "finish"), on_click=act, args=(finish,), width="stretch")
+
+with st.expander("Your data"):
+    own_data_controls()

@@ -1,21 +1,25 @@
 """Design a session: brief, facilitation guide (versions), pre-session form, settings, sharing and lifecycle."""
 
-import pandas as pd
 import streamlit as st
 
-from core.brief import Brief, parse_items
-from core.forms import FIELD_TYPES, FormField, key_from_label
-from core.guide import Step, validate_guide
-from core.i18n import LANGUAGES
-from core.permissions import AccessDenied, Permission
-from core.repos import sessions as srepo
+from core import generation, modes, simulation
 from core import sessions as service
+from core.brief import Brief, parse_items
+from core.facilitation.model import preview_prompt
+from core.forms import FIELD_TYPES
+from core.guide import validate_guide
+from core.i18n import LANGUAGES
+from core.llm import LLMError
+from core.permissions import AccessDenied, Permission, can
+from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
 from ui.auth import require_user
+from ui.editors import FORM_COLUMNS, fields_from_frame, form_frame, guide_frame, steps_from_frame
 from ui.forms import field_error, list_errors, set_errors
 from ui.menu import show_menu
 from ui.resources import db
 from ui.share import chat_link, qr_png
+from ui.sharing import members_editor, visibility_and_links
 
 st.set_page_config(page_title="Design · Harmonica", layout="wide")
 user = require_user()
@@ -40,8 +44,9 @@ def saved(message: str) -> None:
     st.rerun()
 
 
-brief_tab, guide_tab, form_tab, settings_tab, share_tab = st.tabs(
-    ["Brief", "Facilitation guide", "Pre-session form", "Settings", "Share & status"])
+brief_tab, guide_tab, form_tab, settings_tab, share_tab, access_tab = st.tabs(
+    ["Brief", "Facilitation guide", "Pre-session form", "Settings", "Share & status", "Members & privacy"],
+    key="tab", bind="query-params")  # the open tab survives saves (reruns) and can be linked to
 
 with brief_tab:
     with st.form("brief"):
@@ -65,11 +70,7 @@ with brief_tab:
 with guide_tab:
     guide = srepo.get_guide_version(db(), session.id, session.guide_version)
     st.write("Participants are asked one step at a time, in this order. A thin answer gets the step's probe once.")
-    rows = pd.DataFrame(
-        [{"order": i + 1, "question": s.question, "probe": s.probe, "critical_item": s.critical_item or ""}
-         for i, s in enumerate(guide.steps if guide else [])],
-        columns=["order", "question", "probe", "critical_item"],
-    )
+    rows = guide_frame(guide.steps if guide else [])
     edited = st.data_editor(
         rows, num_rows="dynamic", hide_index=True, width="stretch", key=f"guide_{session.guide_version}",
         column_config={
@@ -84,9 +85,7 @@ with guide_tab:
     note = st.text_input("What changed (optional)", max_chars=200, key="guide_note")
     left, right = st.columns(2)
     if left.button("Save as new version", type="primary"):
-        ordered = edited.assign(order=edited["order"].fillna(len(edited) + 1)).sort_values("order", kind="stable")
-        steps = [Step(str(r.question or ""), str(r.probe or ""), str(r.critical_item or "") or None)
-                 for r in ordered.itertuples()]
+        steps = steps_from_frame(edited)
         try:
             version = service.save_guide(db(), user, session.id, steps, note or "edited")
         except InvalidInput as exc:
@@ -101,6 +100,43 @@ with guide_tab:
         for warning in validate_guide(guide.steps, session.critical_items)[1]:
             st.warning(warning)
 
+    # --- model mode: generate, refine, prompt transparency (issue 3) ------------------------------------
+    model = modes.client(db())
+    with st.container(border=True):
+        st.markdown("**With the AI model**")
+        if model is None:
+            st.caption("Offline mode: no model is configured, so guides come from rules and templates.")
+        else:
+            if st.button("Generate with the model", key="model_generate",
+                         help="The model writes a new guide version from the brief."):
+                with st.spinner("The model is writing the guide…"):
+                    try:
+                        version = generation.generate_guide_version(db(), user, session.id, model)
+                    except (LLMError, InvalidInput) as exc:
+                        st.error(str(exc))
+                    else:
+                        saved(f"The model wrote version {version}.")
+            with st.form("refine_guide"):
+                instruction = st.text_area("Refine in plain words", max_chars=generation.INSTRUCTION_MAX,
+                                           placeholder="e.g. make it warmer; ask about budget before timeline")
+                if st.form_submit_button("Refine"):
+                    with st.spinner("The model is revising the guide…"):
+                        try:
+                            version = generation.refine_guide_version(db(), user, session.id, instruction, model)
+                        except (LLMError, InvalidInput) as exc:
+                            st.error(str(exc))
+                        else:
+                            saved(f"Refined as version {version}.")
+        if summary := generation.guide_summary(db(), session.id, session.guide_version):
+            st.caption("What participants read before they start (written by the model):")
+            st.text(summary)
+        with st.expander("System prompt"):
+            st.caption("What the model facilitator receives at the first turn (later turns add the current step "
+                       "and this participant's recent messages only).")
+            shared = {f.label: "(their answer)" for f in srepo.get_form(db(), session.id) if f.share_with_model}
+            st.code(preview_prompt(session.name, session.objective, session.language, guide.steps if guide else [],
+                                   shared), language=None, wrap_lines=True)
+
     st.subheader("Versions")
     for v in srepo.list_guide_versions(db(), session.id):
         current = " (current)" if v.version == session.guide_version else ""
@@ -114,14 +150,10 @@ with guide_tab:
 with form_tab:
     st.write("Questions participants answer before the conversation. Answers become segments in the results.")
     fields = srepo.get_form(db(), session.id)
-    frame = pd.DataFrame(
-        [{"order": i + 1, "label": f.label, "type": f.type, "required": f.required,
-          "options": "; ".join(f.options), "min": f.min, "max": f.max, "key": f.key} for i, f in enumerate(fields)],
-        columns=["order", "label", "type", "required", "options", "min", "max", "key"],
-    )
+    frame = form_frame(fields)
     edited_form = st.data_editor(
         frame, num_rows="dynamic", hide_index=True, width="stretch", key="form_editor",
-        column_order=["order", "label", "type", "required", "options", "min", "max"],
+        column_order=[c for c in FORM_COLUMNS if c != "key"],
         column_config={
             "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
             "label": st.column_config.TextColumn("Label", width="large", required=True),
@@ -131,20 +163,16 @@ with form_tab:
             "options": st.column_config.TextColumn("Options (separated by ;)", width="medium"),
             "min": st.column_config.NumberColumn("Min"),
             "max": st.column_config.NumberColumn("Max"),
+            "share_with_model": st.column_config.CheckboxColumn(
+                "Share with AI", default=False,
+                help="The AI facilitator may see this answer. Leave off for names, emails and anything identifying."),
+            "identifying": st.column_config.CheckboxColumn(
+                "Identifying", default=False,
+                help="Names, emails…: shown to owners and editors only, and never sent to the AI."),
         },
     )
     if st.button("Save form", type="primary"):
-        ordered = edited_form.assign(order=edited_form["order"].fillna(len(edited_form) + 1))
-        new_fields: list[FormField] = []
-        taken: set[str] = set()
-        for r in ordered.sort_values("order", kind="stable").itertuples():
-            label = str(r.label or "")
-            key = str(r.key) if isinstance(r.key, str) and r.key and r.key not in taken else key_from_label(label, taken)
-            taken.add(key)
-            options = [o.strip() for o in str(r.options or "").split(";") if o.strip()]
-            new_fields.append(FormField(key, label, str(r.type or ""), bool(r.required), options,
-                                        None if pd.isna(r.min) else float(r.min),
-                                        None if pd.isna(r.max) else float(r.max)))
+        new_fields = fields_from_frame(edited_form)
         try:
             service.save_form(db(), user, session.id, new_fields)
         except InvalidInput as exc:
@@ -197,12 +225,50 @@ with share_tab:
         st.switch_page("pages/design.py", query_params={"s": copy.id})
     cols[2].page_link("pages/results.py", label="Results", query_params={"s": session.id})
 
+    # --- simulated participants (issue 3) -----------------------------------------------------------------
     st.divider()
-    with st.expander("Delete this session"):
-        st.write("This deletes the session, its guide versions, its form and every participant's answers. "
-                 "It cannot be undone.")
-        confirm = st.text_input("Type the session name to confirm", key="delete_confirm")
-        if st.button("Delete permanently", disabled=confirm.strip() != session.name):
-            service.delete_session(db(), user, session.id)
-            st.session_state["flash"] = f"Deleted '{session.name}'."
-            st.switch_page("Home.py")
+    st.subheader("Simulated participants")
+    st.caption("Test the design with made-up participants (personas written by the model in model mode, "
+               "scripted ones offline). They are marked as simulated and left out of results by default.")
+    sim_n = st.number_input("How many", min_value=1, max_value=simulation.MAX_SIMULATED, value=3, key="sim_n")
+    if st.button("Run simulated participants", disabled=session.status == "closed"):
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            run = simulation.run_simulation(
+                db(), user, session.id, int(sim_n), model=modes.client(db()), facilitator=modes.facilitator(db()),
+                on_progress=lambda i, total, _name: bar.progress(i / total, text=f"{i} of {total} done"))
+        except InvalidInput as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"{len(run.participant_ids)} simulated participants finished (personas: {run.personas}, "
+                       f"facilitator: {run.facilitator}).")
+
+    st.divider()
+    if can(db(), user, Permission.DELETE, session):  # owners only; editors do not see the control
+        with st.expander("Delete this session"):
+            st.write("This deletes the session, its guide versions, its form and every participant's answers. "
+                     "It cannot be undone.")
+            confirm = st.text_input("Type the session name to confirm", key="delete_confirm")
+            if st.button("Delete permanently", disabled=confirm.strip() != session.name):
+                service.delete_session(db(), user, session.id)
+                st.session_state["flash"] = f"Deleted '{session.name}'."
+                st.switch_page("Home.py")
+
+with access_tab:  # members, results visibility, public links, consent and redaction (issue 4)
+    members_editor(db(), user, "session", session.id)
+    st.divider()
+    visibility_and_links(db(), user, session)
+    st.divider()
+    with st.form("privacy"):
+        st.markdown("**Participant privacy**")
+        consent = st.text_area("Consent text shown before the form", value=service.consent_text(session),
+                               height=120)
+        redact = st.toggle("Redact emails, phone numbers and declared names before any model call",
+                           value=session.redact)
+        if st.form_submit_button("Save privacy settings"):
+            try:
+                service.save_privacy(db(), user, session.id, consent, redact)
+            except InvalidInput as exc:
+                st.error(str(exc))
+            else:
+                saved("Privacy settings saved.")

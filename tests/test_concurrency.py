@@ -38,3 +38,25 @@ def test_twenty_threads_write_turns_without_loss_or_duplicates(db, creator):
     total = db.fetchone("SELECT count(*), count(DISTINCT id) FROM messages")
     assert total == (THREADS * (1 + 2 * TURNS),) * 2
     assert len(prepo.list_participants(db, s.id)) == THREADS
+
+
+def test_double_submit_stores_one_answer_and_one_reply(db, creator):
+    """Two sends racing for one participant (a double click, two tabs): the conversation stays well-formed."""
+    s = launched_session(db, creator, max_turns=50)
+    for trial in range(10):
+        token = conversation.join(db, s.id).token
+        barrier = threading.Barrier(2)
+
+        def send_once(n: int) -> None:
+            barrier.wait()
+            conversation.send(db, token, f"{LONG} (copy {n})")
+
+        threads = [threading.Thread(target=send_once, args=(n,)) for n in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        messages = conversation.load_chat(db, token).messages
+        roles = [m.role for m in messages]
+        assert roles == ["facilitator", "participant", "facilitator"], (trial, roles)
+        assert [m.step for m in messages] == [0, 0, 1]

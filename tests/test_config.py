@@ -24,3 +24,8 @@ def test_secret_is_generated_once_with_private_mode(tmp_path):
     assert len(key) >= 40 and secret_file(s, "cookie_key") == key
     mode = stat.S_IMODE(os.stat(tmp_path / "sec" / "cookie_key").st_mode)
     assert mode == 0o600
+
+
+def test_offline_switch_overrides_a_configured_model():
+    s = load_settings({"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "OPENAI_API_KEY": "k", "HARMONICA_OFFLINE": "1"})
+    assert not s.model_configured and s.openai_api_key is None

@@ -13,9 +13,12 @@ from ui.safe import show_text
 AVATARS = {"facilitator": ":material/forum:", "participant": ":material/person:"}
 
 
-def show_message(m: Message) -> None:
+def show_message(m: Message, note: str | None = None) -> None:
+    """One chat bubble; `note` is a small caption under it (e.g. which mode wrote it)."""
     with st.chat_message("assistant" if m.role == "facilitator" else "user", avatar=AVATARS.get(m.role)):
         show_text(m.content)
+        if note:
+            st.caption(note)
 
 
 def render_form(fields: list[FormField], errors: dict[str, str]) -> dict[str, Any]:

@@ -40,7 +40,9 @@ class TurnContext:
     steps: list[Step]
     plan: TurnPlan
     history: list[Turn]
-    shared_form: dict[str, str] = field(default_factory=dict)
+    shared_form: dict[str, str] = field(default_factory=dict)  # only fields the creator marked shareable
+    session_id: str = ""       # for the call log; never sent to a model
+    participant_id: str = ""
 
 
 class Facilitator(Protocol):

@@ -18,6 +18,6 @@ def recap_text(ctx: TurnContext) -> str:
         answer = " ".join(said) if said else phrase(ctx.language, "recap_skipped")
         if len(answer) > RECAP_ANSWER_CHARS:
             answer = answer[: RECAP_ANSWER_CHARS - 1].rstrip() + "…"
-        topic = step.critical_item or step.question
-        lines.append(f"- {topic}: {answer}")
+        # A step without a critical item is named by its question, which ends in "?" already.
+        lines.append(f"- {step.critical_item}: {answer}" if step.critical_item else f"- {step.question} {answer}")
     return "\n".join(lines)

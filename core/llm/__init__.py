@@ -20,6 +20,7 @@ from core.llm.errors import (
     LLMTimeout,
 )
 from core.llm.protocol import CallRecord, ChatMessage, Embedder, OnCall, TextModel
+from core.llm.scope import CallScope, call_scope, current_scope
 from core.llm.settings import LLMSettings
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CallRecord",
+    "CallScope",
+    "call_scope",
+    "current_scope",
     "ChatMessage",
     "Embedder",
     "LLMAuthError",

@@ -24,8 +24,9 @@ from core.llm.errors import (
     redact,
 )
 from core.llm.protocol import CallRecord, ChatMessage, OnCall
+from core.llm.scope import current_scope
 from core.llm.settings import LLMSettings
-from core.llm.structured import BadOutput, parse_into, repair_prompt, schema_name
+from core.llm.structured import BadOutput, parse_into, repair_prompt, schema_instruction, schema_name
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class LLMClient:
         started = time.perf_counter()
         usage: tuple[int | None, int | None] = (None, None)
         got_text = finished = False
+        chunks = 0
         response = None
 
         def record(outcome: str, error: str | None = None) -> None:
@@ -122,6 +124,7 @@ class LLMClient:
                     stream_options={"include_usage": True},
                 )
                 for chunk in response:
+                    chunks += 1
                     if chunk.usage is not None:
                         usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                     for choice in chunk.choices[:1]:
@@ -138,6 +141,9 @@ class LLMClient:
                 raise self._cut_short() from None
             except (openai.OpenAIError, ValueError) as exc:
                 raise self._translate(exc) from None
+            if not finished and chunks == 0:
+                # an answer that is not an event stream at all (a proxy's error page, plain JSON garbage)
+                raise LLMOutputError(f"The language model at {self._host} sent a response that could not be read.")
             if not finished:
                 raise self._cut_short()
             if not got_text:
@@ -181,9 +187,18 @@ class LLMClient:
             return parse_into(schema, text)
 
         try:
-            return self._chat(
-                messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse, params=params
-            )
+            try:
+                return self._chat(
+                    messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse, params=params
+                )
+            except LLMRequestError:
+                # some compatible servers refuse `response_format` (HTTP 400/422): ask for the schema in words
+                # instead; the reply is validated the same way. A refusal for another reason fails again below.
+                messages = [{"role": "system", "content": schema_instruction(schema)}, *messages]
+                params = {}
+                return self._chat(
+                    messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse, params=params
+                )
         except BadOutput as first:
             repair = [
                 *messages,
@@ -340,6 +355,7 @@ class LLMClient:
     ) -> None:
         if self._on_call is None:
             return
+        scope = current_scope()
         record = CallRecord(
             purpose=purpose,
             model=model,
@@ -351,6 +367,8 @@ class LLMClient:
             outcome=outcome,
             error=None if error is None else redact(error, self.settings.api_key)[:_MAX_DETAIL],
             attempt=attempt,
+            session_id=scope.session_id,
+            participant_id=scope.participant_id,
         )
         try:
             self._on_call(record)

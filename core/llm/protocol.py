@@ -30,6 +30,8 @@ class CallRecord:
     outcome: str  # "ok", "cancelled", or an LLMError.outcome such as "timeout"
     error: str | None = None
     attempt: int = 1  # 2 for the repair request of `structured`
+    session_id: str | None = None  # from core.llm.scope.call_scope, when the call serves a session
+    participant_id: str | None = None
 
 
 OnCall = Callable[[CallRecord], None]

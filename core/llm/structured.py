@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TypeVar
 
@@ -59,4 +60,12 @@ def repair_prompt(detail: str) -> str:
         "Your previous reply could not be used because it does not match the required JSON schema.\n"
         f"Validation errors: {detail}\n"
         "Reply again with only the corrected JSON object, and no other text."
+    )
+
+
+def schema_instruction(schema: type[BaseModel]) -> str:
+    """A system message asking for the schema in words, for servers without `response_format`."""
+    return (
+        "Reply with only a JSON object that matches this JSON schema, with no other text and no code fence:\n"
+        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
     )

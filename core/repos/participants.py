@@ -71,6 +71,8 @@ def insert_participant(db: Database, session_id: str, guide_version: int, status
         )
         for key, value in (answers or {}).items():
             cur.execute("INSERT INTO form_answers VALUES (?, ?, ?)", [p.id, key, value])
+        # joining means consenting: the chat page refuses to join without the consent box ticked
+        cur.execute("UPDATE participants SET consented_at = ? WHERE id = ?", [p.started_at, p.id])
     return p
 
 
@@ -112,13 +114,24 @@ def get_form_answers(db: Database, participant_id: str) -> dict[str, str]:
     return dict(rows)
 
 
+class StaleConversation(Exception):
+    """The conversation changed since the caller read it (e.g. a double submit); nothing was written."""
+
+
 def append_message(db: Database, participant_id: str, role: str, kind: str, step: int, content: str,
-                   source: str = "offline", participant_state: dict | None = None) -> Message:
-    """Append a message (committed before this returns); optionally update the participant in the same transaction."""
+                   source: str = "offline", participant_state: dict | None = None,
+                   after_seq: int | None = None) -> Message:
+    """Append a message (committed before this returns); optionally update the participant in the same transaction.
+
+    With `after_seq`, the message is written only if the conversation's last message is still that one,
+    checked inside the write lock: two submits racing from one participant cannot both be stored.
+    """
     with db.write() as cur:
         seq = cur.execute(
             "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE participant_id = ?", [participant_id]
         ).fetchone()[0]
+        if after_seq is not None and seq != after_seq + 1:
+            raise StaleConversation(participant_id)
         msg = Message(new_id(), participant_id, seq, role, kind, step, content, count_tokens(content), source,
                       utcnow())
         cur.execute(
@@ -195,3 +208,26 @@ def load_json_list(value: str) -> list[str]:
     except (TypeError, ValueError):
         return [value]
     return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
+
+
+# Rows that hold no participant text and must outlive them (usage and cost history): unlinked, not deleted.
+KEEP_WITHOUT_PARTICIPANT = {"llm_calls"}
+
+
+def delete_participant_rows(db: Database, participant_id: str) -> None:
+    """Delete a participant and every row that names them, children first (see delete_session_rows).
+
+    Tables are found by their `participant_id` column, so data that later features derive from a
+    participant (quotes, theme assignments, extractions) is deleted without a list to keep up to date.
+    """
+    tables = [r[0] for r in db.fetchall(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'participant_id' "
+        "AND table_schema = 'main' ORDER BY table_name")]
+    for table in tables:
+        with db.write() as cur:
+            if table in KEEP_WITHOUT_PARTICIPANT:
+                cur.execute(f'UPDATE "{table}" SET participant_id = NULL WHERE participant_id = ?', [participant_id])
+            else:
+                cur.execute(f'DELETE FROM "{table}" WHERE participant_id = ?', [participant_id])
+    with db.write() as cur:
+        cur.execute("DELETE FROM participants WHERE id = ?", [participant_id])

@@ -1,0 +1,68 @@
+"""Admin settings: the active mode and endpoint (never the key), a connection test, and the model call log."""
+
+import streamlit as st
+
+from core import calllog, modes
+from core.config import settings
+from ui.auth import require_user
+from ui.menu import show_menu
+from ui.resources import db
+
+st.set_page_config(page_title="Admin · Harmonica", layout="wide")
+user = require_user()
+show_menu(user)
+if not user.is_admin:
+    # every page checks its own access: a deep link must not reach this one
+    st.error("This page is for site admins.")
+    st.page_link("Home.py", label="Back to your sessions")
+    st.stop()
+
+st.title("Admin settings")
+info = modes.mode_info()
+if info.mode == "model":
+    st.success(f"Model mode: replies and guides come from the model at **{info.endpoint_host}**.")
+else:
+    st.info("Offline mode: no model is configured. Facilitation and guides use rules and templates. "
+            "Set OPENAI_BASE_URL and/or OPENAI_API_KEY (environment or .streamlit/secrets.toml) and restart.")
+
+st.subheader("Configuration")
+rows = {
+    "Mode": info.mode,
+    "Endpoint": info.endpoint_url or "(none)",
+    "API key": "set (hidden)" if info.key_set else "not set",
+    "Facilitation model": info.model_facilitation,
+    "Generation model": info.model_generation,
+    "Synthesis model": info.model_synthesis,
+    "Request timeout": f"{info.timeout_s:g} s",
+    "Retries": str(info.retries),
+    "Price table": str(settings().prices_file),
+}
+st.table({"setting": list(rows), "value": list(rows.values())})
+
+if st.button("Test connection", disabled=info.mode != "model"):
+    with st.spinner("Calling the model…"):
+        ok, message = modes.check_connection(db())
+    (st.success if ok else st.error)(message)
+
+st.subheader("Model calls")
+st.caption("Every call to the model is logged: purpose, model, endpoint, prompt version, tokens, latency and "
+           "outcome. Costs are estimates from the price table (USD per million tokens).")
+prices = calllog.load_prices(settings().prices_file)
+by_purpose = calllog.totals(db(), "purpose", prices)
+if by_purpose.empty:
+    st.info("No model calls yet.")
+    st.stop()
+total_cost = float(by_purpose["estimated_cost_usd"].sum())
+c1, c2, c3 = st.columns(3)
+c1.metric("Calls", int(by_purpose["calls"].sum()))
+c2.metric("Failed calls", int(by_purpose["failed"].sum()))
+c3.metric("Estimated cost", f"${total_cost:,.4f}")
+money = st.column_config.NumberColumn("Estimated cost (USD)", format="$%.4f")
+st.markdown("**Per purpose**")
+st.dataframe(by_purpose.rename(columns={"key": "purpose"}), hide_index=True, width="stretch",
+             column_config={"estimated_cost_usd": money})
+st.markdown("**Per session**")
+st.dataframe(calllog.totals(db(), "session", prices).rename(columns={"key": "session"}), hide_index=True,
+             width="stretch", column_config={"estimated_cost_usd": money})
+with st.expander("Latest calls"):
+    st.dataframe(calllog.latest_calls(db(), 200), hide_index=True, width="stretch")
