@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset-password", help="give a user a new random password (admin recovery)")
     reset.add_argument("username")
     reset.set_defaults(func=cmd_reset_password)
+    from core.synthesis_cli import add_commands as add_synthesis_commands
+
+    add_synthesis_commands(sub)  # import-responses, synthesize, export
     return parser
 
 

@@ -47,6 +47,12 @@ def seed_demo(db: Database, participants: int = 30, seed: int = 7) -> DemoResult
     bank = json.loads((DEMO_DIR / f"{DEMO_TEMPLATE}_answers.json").read_text(encoding="utf-8"))
     for _ in range(participants):
         simulate_participant(db, session.id, bank, rng)
+    if participants:
+        # The automatic refresh is a timer of the running app; this process exits before it would fire,
+        # so the demo's results are synthesised here, once, for a populated results page from the start.
+        from core.synthesis.pipeline import synthesize
+
+        synthesize(db, [session.id], trigger="seed-demo")
     return DemoResult(DEMO_USERNAME, password, session.id, participants)
 
 

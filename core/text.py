@@ -42,3 +42,13 @@ def count_tokens(text: str) -> int:
 
 def word_count(text: str) -> int:
     return len(re.findall(r"\w+", text))
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all turns
+# `![x](http://…)`, `<img …>`, emphasis and `$math$` into literal characters.
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:=\"'/@%^;?,])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text as literal Markdown (no images, HTML or formatting), line breaks kept."""
+    return _MD_PUNCT.sub(r"\\\1", str(text)).replace("\n", "  \n")

@@ -1,15 +1,19 @@
-"""Results of one session: participation, first themes chart and summary, participants, transcripts."""
+"""Results of one session: overview, themes with quotes, segments, coverage, sentiment, summary, ask the data,
+codebook, participants and transcripts, exports. Thin: every number comes from core.results."""
 
 import streamlit as st
 
 from core.permissions import AccessDenied
-from core.results import session_results, set_included, transcript
+from core.results import (ask, capabilities, codebook_edits, coverage, edit_codebook, overview, pin_insight,
+                          pinned_insights, run_synthesis, segment_fields, segments, session_results, set_included,
+                          synthesis_view, transcript, unpin_insight)
 from ui.auth import require_user
-from ui.charts import theme_bar
+from ui.charts import completion_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
 from ui.chat_view import show_message
 from ui.menu import show_menu
 from ui.resources import db
-from ui.safe import show_text
+from ui.results_view import show_summary
+from ui.safe import escape_markdown, show_text
 
 st.set_page_config(page_title="Results · Harmonica", layout="wide")
 user = require_user()
@@ -23,44 +27,258 @@ except AccessDenied as exc:
     st.page_link("Home.py", label="Back to your sessions")
     st.stop()
 
+caps = capabilities(db(), user, session_id)
 st.title(f"Results: {results.session.name}")
 st.page_link("pages/design.py", label="Design this session", query_params={"s": session_id})
-c1, c2, c3 = st.columns(3)
-c1.metric("Participants started", results.started)
-c2.metric("Finished", results.finished)
-c3.metric("Included in analysis", results.included)
 
-st.subheader("Summary")
-st.write(results.summary)
 
-st.subheader("Themes")
-if results.themes:
-    st.plotly_chart(theme_bar(results.themes, results.included), width="stretch", key="themes_chart")
-    st.caption("Counts describe this sample of participants only. Themes here are key phrases counted per "
-               "distinct participant (offline).")
-    for theme in results.themes:
-        with st.expander(f"{theme.label} — {theme.participants} participants, {theme.mentions} mentions"):
-            for quote in theme.quotes:
-                number = results.participants.set_index("id").loc[quote["participant_id"], "number"]
-                st.caption(f"Participant {number}")
-                show_text(quote["text"])
-else:
-    st.info("No themes yet: they appear once several participants have answered.")
+def rerun_synthesis(mode: str) -> None:
+    with st.status("Synthesising…", expanded=True) as status:
+        bar = st.progress(0.0)
 
-st.subheader("Participants")
-table = results.participants.drop(columns=["id", "number"])
-st.dataframe(table, hide_index=True, width="stretch")
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
-st.subheader("Transcripts")
-options = results.participants[["id", "participant", "status"]].to_dict("records")
-if options:
-    chosen = st.selectbox("Participant", options, format_func=lambda r: f"{r['participant']} ({r['status']})")
-    row = results.participants.set_index("id").loc[chosen["id"]]
-    included = st.toggle("Include in analysis", value=bool(row["included"]), key=f"incl_{chosen['id']}")
-    if included != bool(row["included"]):
-        set_included(db(), user, session_id, chosen["id"], included)
+        outcome = run_synthesis(db(), user, session_id, progress=progress, mode=mode)
+        status.update(label=f"Synthesis done ({outcome.kind}, {outcome.stats.get('themes', 0)} themes)",
+                      state="complete", expanded=False)
+    st.session_state.pop("run_choice", None)
+
+
+view = synthesis_view(db(), user, session_id, st.session_state.get("run_choice"))
+head = st.columns([3, 1])
+with head[0]:
+    if view is None:
+        st.info("No synthesis yet. It runs by itself when participants finish, or run it now.")
+    else:
+        run = view.run
+        state = ("up to date" if view.up_to_date else
+                 "out of date: answers changed since this run (it refreshes by itself, or re-run now)")
+        st.caption(f"Showing synthesis run {run.id} · {run.kind} · {run.mode} · {run.embedder} · "
+                   f"{run.created_at:%Y-%m-%d %H:%M} UTC · trigger: {run.trigger} · {state}")
+        if view.up_to_date:
+            st.success("Up to date with every included answer.", icon=":material/check_circle:")
+        else:
+            st.warning("Not up to date with the latest answers.", icon=":material/update:")
+with head[1]:
+    mode = st.selectbox("Mode", ["offline", "model"], key="rerun_mode",
+                        index=1 if view is not None and view.run.mode == "model" else 0,
+                        help="Model mode needs a configured model endpoint; without one the run is offline.")
+    if st.button("Re-run synthesis", key="rerun", icon=":material/refresh:"):
+        rerun_synthesis(mode)
         st.rerun()
-    for m in transcript(db(), user, session_id, chosen["id"]):
-        show_message(m)
-else:
-    st.info("No participants yet.")
+if view is not None and len(view.runs) > 1:
+    with st.expander("Earlier runs"):
+        done = [r for r in view.runs if r.status == "done"]
+        labels = {r.id: f"{r.created_at:%Y-%m-%d %H:%M:%S} · {r.kind} · {r.stats.get('themes', 0)} themes · "
+                        f"{r.trigger}" for r in done}
+        choice = st.selectbox("Show run", list(labels), format_func=labels.get, key="run_pick")
+        if st.button("Show this run", key="show_run"):
+            st.session_state["run_choice"] = choice
+            st.rerun()
+        failed = [r for r in view.runs if r.status == "failed"]
+        for r in failed[:3]:
+            st.caption(f"Failed run {r.created_at:%Y-%m-%d %H:%M}: {r.error}")
+
+ov = overview(db(), user, session_id)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Participants started", ov.started)
+c2.metric("Finished", ov.finished)
+c3.metric("Included", ov.included)
+c4.metric("Median answer length", f"{ov.median_answer_words:.0f} words")
+
+tabs = st.tabs(["Summary", "Themes", "By segment", "Coverage", "Sentiment", "Ask the data", "Codebook",
+                "Participants", "Export"], key="tab", bind="query-params")  # kept across reruns, linkable
+
+with tabs[0]:
+    if view is not None:
+        show_summary(view)
+        with st.expander("How this run was made"):
+            st.json({"run": view.run.id, "kind": view.run.kind, "mode": view.run.mode, "embedder": view.run.embedder,
+                     "params": view.run.params, "input hash": view.run.input_hash, "timings (s)": view.run.timings,
+                     "k choice": view.run.stats.get("k_reason"), "quotes dropped": view.run.stats.get("quotes_dropped"),
+                     "edits applied": view.run.stats.get("edits_applied"),
+                     "edits not applied": view.run.stats.get("edits_skipped")})
+    st.subheader("Completion by step")
+    st.plotly_chart(completion_bar(ov.completion_by_step), width="stretch", key="completion_chart")
+
+with tabs[1]:
+    if view is None or not view.themes:
+        st.info("No themes yet: they appear once participants have answered.")
+    else:
+        sort_by = st.radio("Sort by", ["participants", "mentions"], horizontal=True, key="theme_sort",
+                           format_func=lambda s: "People" if s == "participants" else "Mentions")
+        st.plotly_chart(theme_bar(view.themes, view.analysed, sort_by), width="stretch", key="themes_chart")
+        st.caption(f"Shares are of the {view.analysed} included participant(s) who answered. Counts describe this "
+                   "sample only. Themes are clusters of statements, named by keyphrases (offline).")
+        themes = sorted(view.themes, key=lambda t: -(t.mentions if sort_by == "mentions" else t.participants))
+        for theme in themes:
+            title = (f"{escape_markdown(theme.label)} — {theme.participants} participants ({theme.share:.0f}%), "
+                     f"{theme.mentions} mentions")
+            with st.expander(title):
+                show_text(theme.description)
+                for q in theme.quotes:
+                    st.markdown(f"**{q.ref}** · {escape_markdown(q.participant)}")
+                    show_text(f"“{q.text}”")
+                    st.page_link("pages/results.py", label="Open in transcript", icon=":material/forum:",
+                                 query_params={"s": session_id, "p": q.participant_id, "m": q.message_id,
+                                               "tab": "Participants"})
+
+with tabs[2]:
+    fields = segment_fields(db(), user, session_id)
+    if view is None or not view.themes:
+        st.info("Segments appear with the themes.")
+    elif not fields:
+        st.info("This session has no pre-session form fields to segment by.")
+    else:
+        key = st.selectbox("Segment by", list(fields), format_func=fields.get, key="segment_field")
+        table = segments(db(), user, view, key)
+        st.plotly_chart(segment_heatmap(table), width="stretch", key="segment_chart")
+        notable = [t for t in table.tests if t.notable]
+        for t in notable:
+            st.markdown(f"★ **{escape_markdown(t.label)}** differs between groups ({t.test}, p = {t.p_value:.3g}"
+                        f"{'; ' + t.note if t.note else ''}).")
+        if not notable:
+            st.caption("No theme differs notably between groups (p < 0.05).")
+        if table.small:
+            st.caption(f"Small groups (fewer than 5 participants), shown but uncertain: "
+                       f"{', '.join(escape_markdown(g) for g in table.small)}.")
+        st.caption(table.caveat)
+
+with tabs[3]:
+    matrix = coverage(db(), user, session_id)
+    if matrix.empty or matrix.shape[1] == 0:
+        st.info("No critical items or no participants yet.")
+    else:
+        st.plotly_chart(coverage_heatmap(matrix), width="stretch", key="coverage_chart")
+        st.caption("For each critical item: answered, thin (fewer than 8 words), skipped, or not reached.")
+
+with tabs[4]:
+    if view is None or not view.themes:
+        st.info("Sentiment appears with the themes.")
+    else:
+        st.plotly_chart(sentiment_bar(view.themes), width="stretch", key="sentiment_chart")
+        st.caption("Offline sentiment is a word list with negation, per statement: coarse, and shown as such.")
+
+with tabs[5]:
+    if view is None:
+        st.info("Ask questions once a synthesis exists.")
+    else:
+        with st.form("ask_form"):
+            question = st.text_input("Ask the data", placeholder="What do people say about onboarding?", key="ask_q")
+            asked = st.form_submit_button("Ask", key="ask_go")
+        if asked and question.strip():
+            st.session_state["last_answer"] = ask(db(), user, view, question)
+        answer = st.session_state.get("last_answer")
+        if answer is not None:
+            show_text(answer.answer)
+            for c in answer.citations:
+                st.markdown(f"**{c.ref}** " + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
+                show_text(f"“{c.text}”")
+            if answer.citations and st.button("Pin as insight", key="pin"):
+                pin_insight(db(), user, session_id, answer, view.run.id)
+                st.toast("Pinned.")
+        pins = pinned_insights(db(), user, session_id)
+        if pins:
+            st.subheader("Pinned insights")
+        for pin in pins:
+            with st.container(border=True):
+                st.markdown(f"**Q:** {escape_markdown(pin['question'])}")
+                show_text(pin["answer"])
+                for c in pin["citations"]:
+                    show_text(f"{c['ref']} “{c['text']}”")
+                if st.button("Unpin", key=f"unpin_{pin['id']}"):
+                    unpin_insight(db(), user, session_id, pin["id"])
+                    st.rerun()
+
+with tabs[6]:
+    if view is None or not view.themes:
+        st.info("The codebook appears with the themes.")
+    else:
+        labels = {t.theme_id: f"{t.label} ({t.mentions})" for t in view.themes}
+        if not caps["edit"]:
+            st.caption("Editors and owners can rename, merge, split and delete themes.")
+        op = st.selectbox("Edit", ["rename", "merge", "split", "delete", "move"], key="cb_op")
+        with st.form("codebook_form"):
+            args = {}
+            if op in ("rename", "split", "delete"):
+                args["theme_id"] = st.selectbox("Theme", list(labels), format_func=labels.get, key="cb_theme")
+            if op == "rename":
+                args["label"] = st.text_input("New name", max_chars=120, key="cb_label")
+            if op == "merge":
+                args["theme_ids"] = st.multiselect("Themes to merge", list(labels), format_func=labels.get)
+                args["label"] = st.text_input("Name of the merged theme (optional)", max_chars=120) or None
+            if op == "split":
+                args["parts"] = st.number_input("Into how many", 2, 5, 2)
+            if op == "move":
+                assigned = view.statements.dropna(subset=["theme_id"]).head(2000)
+                texts = dict(zip(assigned["statement_id"], assigned["text"]))
+                sid = st.selectbox("Statement (type to search)", list(texts), format_func=lambda s: texts[s][:90])
+                args["statement_id"] = sid
+                args["to_theme_id"] = st.selectbox("Move to", list(labels), format_func=labels.get)
+            submitted = st.form_submit_button("Apply", disabled=not caps["edit"], key="cb_apply")
+        if submitted:
+            try:
+                _, why = edit_codebook(db(), user, session_id, op, **args)
+            except AccessDenied as exc:
+                st.error(str(exc))
+            else:
+                if why:
+                    st.error(why)
+                else:
+                    st.session_state.pop("run_choice", None)
+                    st.rerun()
+        edits = codebook_edits(db(), user, session_id)
+        if edits:
+            st.caption("Edits are kept and re-applied after every re-synthesis where the data still supports them.")
+            for e in edits:
+                st.text(f"{e.seq}. {e.op} ({e.created_at:%Y-%m-%d %H:%M})")
+        for t in view.themes:
+            st.markdown(f"**{escape_markdown(t.label)}** · {t.participants} participants · {t.mentions} mentions · "
+                        f"{escape_markdown(', '.join(t.keywords[:5]))}")
+
+with tabs[7]:
+    table = results.participants.drop(columns=["id", "number"])
+    st.dataframe(table, hide_index=True, width="stretch")
+    options = results.participants[["id", "participant", "status"]].to_dict("records")
+    if options and not caps["transcripts"]:
+        st.info("Transcripts are visible to the session's editors and owners.")
+    elif options:
+        wanted = st.query_params.get("p")
+        ids = [o["id"] for o in options]
+        index = ids.index(wanted) if wanted in ids else 0
+        chosen = st.selectbox("Transcript of", options, index=index, key="transcript_pick",
+                              format_func=lambda r: f"{r['participant']} ({r['status']})")
+        row = results.participants.set_index("id").loc[chosen["id"]]
+        included = st.toggle("Include in analysis", value=bool(row["included"]), key=f"incl_{chosen['id']}",
+                              disabled=not caps["edit"])
+        if included != bool(row["included"]):
+            set_included(db(), user, session_id, chosen["id"], included)
+            st.rerun()
+        highlight = st.query_params.get("m")
+        for m in transcript(db(), user, session_id, chosen["id"]):
+            if m.id == highlight:
+                with st.container(border=True):
+                    st.caption("Quoted message")
+                    show_message(m)
+            else:
+                show_message(m)
+    else:
+        st.info("No participants yet.")
+
+with tabs[8]:
+    from core.export import FORMATS, export_session
+
+    if not caps["export"]:
+        st.info("Exports are available to the session's editors and owners.")
+        st.stop()
+
+    fmt = st.selectbox("Format", list(FORMATS), format_func=lambda f: FORMATS[f].label, key="export_fmt")
+    if st.button("Prepare export", key="export_go"):
+        try:
+            data = export_session(db(), user, session_id, fmt)
+        except AccessDenied as exc:
+            st.error(str(exc))
+        else:
+            st.download_button("Download", data, file_name=f"harmonica-{session_id}.{FORMATS[fmt].extension}",
+                               mime=FORMATS[fmt].mime, key="export_dl")

@@ -1,22 +1,19 @@
-"""Showing people's text as text: never HTML, never active Markdown (links, images, formatting)."""
+"""Showing people's text as text: never HTML, never active Markdown (links, images, formatting).
+
+`escape_markdown` is for places that only take Markdown (labels of expanders, captions).
+"""
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all turns
-# `![x](http://…)`, `<img …>`, autolinks, emphasis and `$math$` into literal characters.
-_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:=\"'/@%^;?,])")
-
-
-def escape_markdown(text: str) -> str:
-    escaped = _PUNCT.sub(r"\\\1", text)
-    # Keep line breaks as breaks (two trailing spaces), not as paragraph joins.
-    return escaped.replace("\n", "  \n")
+from core.text import escape_markdown  # noqa: F401  (re-exported for pages)
 
 
 def show_text(text: str, container=st) -> None:
-    """Render participant or user text literally."""
-    container.markdown(escape_markdown(text))
+    """Render participant or user text literally.
+
+    st.text, not escaped Markdown: Streamlit's Markdown turns bare URLs, www. addresses and emails into
+    links after any escaping, and a participant's link must never appear clickable to a researcher.
+    """
+    container.text(text)

@@ -1,0 +1,285 @@
+"""Exports of a session: participants (CSV, XLSX), transcripts (JSON, Markdown), themes and assignments (CSV,
+JSON), a report (Markdown, self-contained HTML with the charts) and a REFI-QDA project (.qdpx).
+
+Every export checks access first. Participant text is escaped in Markdown and HTML (it is data, never markup).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+
+import pandas as pd
+
+from core.db import Database
+from core.permissions import Permission
+from core.repos import synthesis as synrepo
+from core.formats import FORMATS, Format  # noqa: F401  (Format re-exported for callers)
+from core.repos.users import User
+from core.results import (SynthesisView, coverage, overview, segment_fields, segments, session_results,
+                          synthesis_view)
+from core.sessions import get_for
+from core.text import escape_markdown
+
+
+ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "theme_label"]
+
+md_escape = escape_markdown  # participant text in Markdown exports: literal, never active
+
+
+def export_session(db: Database, user: User | None, session_id: str, fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
+    get_for(db, user, session_id, Permission.EXPORT)
+    if fmt.startswith("transcripts") or fmt == "qdpx":
+        get_for(db, user, session_id, Permission.VIEW_TRANSCRIPTS)
+    return _BUILDERS[fmt](db, user, session_id)
+
+
+# ------------------------------------------------------------------------------------- participants
+
+
+def participants_table(db: Database, user: User | None, session_id: str) -> pd.DataFrame:
+    r = session_results(db, user, session_id)
+    table = r.participants.copy()
+    ext = synrepo.participants_frame(db, [session_id]).set_index("participant_id")["external_id"]
+    table.insert(1, "external_id", table["id"].map(ext))
+    table = table.rename(columns={"id": "participant_id"}).drop(columns=["number"])
+    for col in table.columns:
+        if pd.api.types.is_datetime64_any_dtype(table[col]):
+            table[col] = table[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return table
+
+
+def _participants_csv(db, user, sid) -> bytes:
+    return participants_table(db, user, sid).to_csv(index=False).encode("utf-8")
+
+
+def _participants_xlsx(db, user, sid) -> bytes:
+    buf = io.BytesIO()
+    table = participants_table(db, user, sid)
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        table.to_excel(writer, index=False, sheet_name="Participants")
+    return buf.getvalue()
+
+
+# -------------------------------------------------------------------------------------- transcripts
+
+
+def transcripts(db: Database, user: User | None, session_id: str) -> list[dict]:
+    get_for(db, user, session_id, Permission.VIEW_TRANSCRIPTS)
+    people = synrepo.participants_frame(db, [session_id])
+    answers = synrepo.form_answers_frame(db, [session_id])
+    form = answers.groupby("participant_id").apply(lambda g: dict(zip(g["field_key"], g["value"])),
+                                                   include_groups=False).to_dict() if not answers.empty else {}
+    msgs = synrepo.transcripts_frame(db, [session_id])
+    by_p = {pid: g for pid, g in msgs.groupby("participant_id", sort=False)}
+    out = []
+    for p in people.itertuples(index=False):
+        g = by_p.get(p.participant_id)
+        out.append({
+            "participant": f"Participant {p.number}", "participant_id": p.participant_id,
+            "external_id": None if pd.isna(p.external_id) else p.external_id, "status": p.status,
+            "included": bool(p.included), "simulated": bool(p.simulated), "form": form.get(p.participant_id, {}),
+            "messages": [] if g is None else [
+                {"id": m.message_id, "seq": int(m.seq), "role": m.role, "kind": m.kind, "step": int(m.step),
+                 "content": m.content, "created_at": m.created_at.isoformat()} for m in g.itertuples(index=False)],
+        })
+    return out
+
+
+def _transcripts_json(db, user, sid) -> bytes:
+    return json.dumps({"session_id": sid, "participants": transcripts(db, user, sid)}, ensure_ascii=False,
+                      indent=1).encode("utf-8")
+
+
+def _transcripts_md(db, user, sid) -> bytes:
+    session = get_for(db, user, sid, Permission.VIEW_TRANSCRIPTS)
+    lines = [f"# Transcripts: {md_escape(session.name)}", ""]
+    for p in transcripts(db, user, sid):
+        lines += [f"## {p['participant']}" + (f" ({md_escape(p['external_id'])})" if p["external_id"] else ""), ""]
+        for key, value in p["form"].items():
+            lines.append(f"- {md_escape(key)}: {md_escape(value)}")
+        if p["form"]:
+            lines.append("")
+        for m in p["messages"]:
+            who = "Facilitator" if m["role"] == "facilitator" else "Participant"
+            lines += [f"**{who}** <a id=\"m-{m['id']}\"></a>", "", md_escape(m["content"]), ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------- themes, assignments
+
+
+def _view(db, user, sid) -> SynthesisView:
+    view = synthesis_view(db, user, sid)
+    if view is None:
+        raise ValueError("This session has no synthesis yet: run `python -m core synthesize SESSION_ID` first.")
+    return view
+
+
+def themes_table(view: SynthesisView) -> pd.DataFrame:
+    rows = [{"theme_id": t.theme_id, "label": t.label, "description": t.description,
+             "keywords": ", ".join(t.keywords), "participants": t.participants,
+             "share_pct": round(t.share, 1), "mentions": t.mentions, **{f"sentiment_{k}": v for k, v in
+                                                                       t.sentiment.items()},
+             "quotes": " | ".join(q.text for q in t.quotes)} for t in view.themes]
+    return pd.DataFrame(rows)
+
+
+def _themes_csv(db, user, sid) -> bytes:
+    return themes_table(_view(db, user, sid)).to_csv(index=False).encode("utf-8")
+
+
+def _run_info(view: SynthesisView) -> dict:
+    r = view.run
+    return {"id": r.id, "kind": r.kind, "mode": r.mode, "model": r.model, "embedder": r.embedder, "params": r.params,
+            "input_hash": r.input_hash, "created_at": r.created_at.isoformat(), "analysed_participants": view.analysed,
+            "up_to_date": view.up_to_date}
+
+
+def _themes_json(db, user, sid) -> bytes:
+    view = _view(db, user, sid)
+    themes = [{"theme_id": t.theme_id, "label": t.label, "description": t.description, "keywords": t.keywords,
+               "participants": t.participants, "share_pct": round(t.share, 1), "mentions": t.mentions,
+               "sentiment": t.sentiment,
+               "quotes": [{"ref": q.ref, "text": q.text, "participant": q.participant, "participant_id": q.participant_id,
+                           "message_id": q.message_id, "statement_id": q.statement_id} for q in t.quotes]}
+              for t in view.themes]
+    return json.dumps({"session_id": sid, "run": _run_info(view), "summary": view.run.summary, "themes": themes},
+                      ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def assignments_table(db: Database, view: SynthesisView) -> pd.DataFrame:
+    """One row per (response, theme): a response is a participant's answer message."""
+    st = view.statements.dropna(subset=["theme_id"])
+    if st.empty:
+        return pd.DataFrame(columns=ASSIGNMENT_COLUMNS)
+    labels = {t.theme_id: t.label for t in view.themes}
+    contents = synrepo.message_contents(db, list(st["message_id"].unique()))
+    people = synrepo.participants_frame(db, view.run.session_ids).set_index("participant_id")["external_id"]
+    pairs = st.drop_duplicates(["message_id", "theme_id"])[["message_id", "participant_id", "theme_id"]]
+    pairs = pairs[pairs["theme_id"].isin(labels)]
+    out = pd.DataFrame({
+        "response_id": pairs["message_id"],
+        "participant_id": [people.get(p) if isinstance(people.get(p), str) else p for p in pairs["participant_id"]],
+        "text": pairs["message_id"].map(contents),
+        "theme_id": pairs["theme_id"],
+        "theme_label": pairs["theme_id"].map(labels),
+    })
+    return out.sort_values(["response_id", "theme_id"]).reset_index(drop=True)
+
+
+def _assignments_csv(db, user, sid) -> bytes:
+    return assignments_table(db, _view(db, user, sid)).to_csv(index=False).encode("utf-8")
+
+
+def _assignments_json(db, user, sid) -> bytes:
+    view = _view(db, user, sid)
+    rows = assignments_table(db, view).to_dict("records")
+    return json.dumps({"session_id": sid, "run": _run_info(view), "assignments": rows}, ensure_ascii=False,
+                      indent=1).encode("utf-8")
+
+
+# -------------------------------------------------------------------------------------------- report
+
+
+def _segment_tables(db, user, sid, view):
+    out = []
+    for key in segment_fields(db, user, sid):
+        try:
+            out.append(segments(db, user, view, key))
+        except Exception:  # a field nobody answered: no table
+            continue
+    return out
+
+
+def _report_md(db, user, sid) -> bytes:
+    view = _view(db, user, sid)
+    ov = overview(db, user, sid)
+    s = view.session
+    lines = [f"# {md_escape(s.name)}: results", "",
+             f"Synthesis run {view.run.id} ({view.run.kind}, {view.run.mode}, {view.run.embedder}), "
+             f"{view.run.created_at:%Y-%m-%d %H:%M} UTC{'' if view.up_to_date else ' — not up to date'}.", "",
+             f"Participants: {ov.started} started, {ov.finished} finished, {ov.included} included; median answer "
+             f"{ov.median_answer_words:.0f} words.", "", "## Summary", ""]
+    lines += [md_escape(line) for line in view.run.summary.splitlines()] + ["", "## Themes", "",
+                                                                          "| # | Theme | People | Share | Mentions |",
+                                                                          "|---|---|---|---|---|"]
+    for t in view.themes:
+        lines.append(f"| {t.position + 1} | {md_escape(t.label)} | {t.participants} | {t.share:.0f}% | {t.mentions} |")
+    lines += ["", "_Counts describe this sample only._", ""]
+    for t in view.themes:
+        lines += [f"### {t.position + 1}. {md_escape(t.label)}", "", md_escape(t.description), ""]
+        for q in t.quotes:
+            lines.append(f"> **{q.ref}** {md_escape(q.text)} — {q.participant}  ")
+        lines.append("")
+    for table in _segment_tables(db, user, sid, view):
+        lines += [f"## By {md_escape(table.field)}", ""]
+        for t in table.tests:
+            if t.notable:
+                lines.append(f"- {md_escape(t.label)}: differs between groups ({t.test}, p = {t.p_value:.3g})")
+        lines += ["", md_escape(table.caveat), ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _report_html(db, user, sid) -> bytes:
+    from core.synthesis.figures import coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
+
+    view = _view(db, user, sid)
+    ov = overview(db, user, sid)
+    e = html.escape
+    figs = []
+    if view.themes:
+        figs.append(("Themes", theme_bar(view.themes, view.analysed)))
+        figs.append(("Sentiment per theme", sentiment_bar(view.themes)))
+    for table in _segment_tables(db, user, sid, view):
+        figs.append((f"Themes by {table.field}", segment_heatmap(table)))
+    matrix = coverage(db, user, sid)
+    if not matrix.empty and matrix.shape[1]:
+        figs.append(("Coverage of critical items", coverage_heatmap(matrix)))
+    chart_html = []
+    for i, (title, fig) in enumerate(figs):
+        chart_html.append(f"<h2>{e(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0),
+                                                               default_width="100%"))
+    themes_html = []
+    for t in view.themes:
+        quotes = "".join(f"<blockquote><b>{e(q.ref)}</b> {e(q.text)} <cite>— {e(q.participant)}</cite></blockquote>"
+                         for q in t.quotes)
+        themes_html.append(f"<h3>{t.position + 1}. {e(t.label)}</h3><p>{t.participants} participants "
+                           f"({t.share:.0f}%), {t.mentions} mentions. {e(t.description)}</p>{quotes}")
+    summary = "".join(f"<p>{e(line)}</p>" for line in view.run.summary.splitlines())
+    doc = f"""<!doctype html>
+<html lang="{e(view.session.language)}"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:">
+<title>{e(view.session.name)}: results</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#111}}
+blockquote{{border-left:3px solid #4f46e5;margin:.5em 0;padding:.2em .8em;color:#333}}cite{{color:#666}}</style>
+</head><body>
+<h1>{e(view.session.name)}: results</h1>
+<p>Synthesis run {e(view.run.id)} ({e(view.run.kind)}, {e(view.run.mode)}, {e(view.run.embedder)}),
+{view.run.created_at:%Y-%m-%d %H:%M} UTC{'' if view.up_to_date else ' — not up to date'}.
+Participants: {ov.started} started, {ov.finished} finished, {ov.included} included.</p>
+<h2>Summary</h2>{summary}
+{''.join(chart_html)}
+<p><i>Counts describe this sample only.</i></p>
+<h2>Themes and quotes</h2>{''.join(themes_html)}
+</body></html>"""
+    return doc.encode("utf-8")
+
+
+def _qdpx(db, user, sid) -> bytes:
+    from core.qdpx import build_qdpx
+
+    view = synthesis_view(db, user, sid)
+    return build_qdpx(db, user, sid, view)
+
+
+_BUILDERS = {
+    "participants-csv": _participants_csv, "participants-xlsx": _participants_xlsx,
+    "transcripts-json": _transcripts_json, "transcripts-md": _transcripts_md,
+    "themes-csv": _themes_csv, "themes-json": _themes_json,
+    "assignments-csv": _assignments_csv, "assignments-json": _assignments_json,
+    "report-md": _report_md, "report-html": _report_html, "qdpx": _qdpx,
+}

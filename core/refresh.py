@@ -1,0 +1,148 @@
+"""Automatic synthesis refresh: debounced, in a background thread of the server process (no Streamlit).
+
+The conversation code calls `participant_finished(db, session_id)` when a participant's conversation ends, and
+the session code calls `session_closed(db, session_id)`; including or excluding a participant calls
+`request(...)` too. Each call (re)starts a per-session timer of `delay` seconds, so a burst of finishing
+participants causes one run. When it fires, a worker thread runs the offline synthesis unless the latest run
+is already up to date (an update touching only new participants when possible). A participant's page never
+waits for it: the hooks only start a timer, and never raise.
+
+Settings (environment, read here because only this module uses them):
+  HARMONICA_AUTO_SYNTHESIS   1 (default) or 0 to disable
+  HARMONICA_SYNTHESIS_DELAY  debounce in seconds (default 20)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+from core import db as dbmod
+from core.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def _enabled() -> bool:
+    return os.environ.get("HARMONICA_AUTO_SYNTHESIS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _delay() -> float:
+    try:
+        return max(0.0, float(os.environ.get("HARMONICA_SYNTHESIS_DELAY", "20")))
+    except ValueError:
+        return 20.0
+
+
+def _default_runner(db: Database, session_id: str, reason: str) -> None:
+    """Synthesise unless the latest run is current; keep the latest run's mode (model mode when it was and a model
+    is still configured) and parameters."""
+    from core.synthesis import pipeline
+
+    latest = pipeline.repo.latest_run(db, session_id)
+    params = None
+    hooks: dict = {}
+    if latest is not None:
+        params = pipeline.Params(**{k: v for k, v in latest.params.items() if k in pipeline.Params.__dataclass_fields__})
+        if latest.input_hash == pipeline.current_input_hash(db, [session_id], params, latest.mode, latest.embedder):
+            return
+        if latest.mode == "model":
+            from core.synthesis.model_mode import model_hooks
+
+            hooks = model_hooks(db) or {}
+    pipeline.synthesize(db, [session_id], trigger=f"auto:{reason}", params=params,
+                        mode="model" if hooks else "offline", **hooks)
+
+
+class RefreshScheduler:
+    def __init__(self, delay: float | None = None, runner: Callable[[Database, str, str], None] | None = None):
+        self.delay = delay
+        self.runner = runner or _default_runner
+        self._lock = threading.Lock()
+        self._timers: dict[tuple[Path, str], threading.Timer] = {}
+        self._running: set[tuple[Path, str]] = set()
+        self._again: dict[tuple[Path, str], str] = {}
+        self._idle = threading.Condition(self._lock)
+        self.runs = 0
+
+    def request(self, db: Database, session_id: str, reason: str) -> None:
+        key = (db.path, session_id)
+        delay = self.delay if self.delay is not None else _delay()
+        with self._lock:
+            if key in self._running:        # a run is in progress: run once more after it
+                self._again[key] = reason
+                return
+            old = self._timers.pop(key, None)
+            if old is not None:
+                old.cancel()
+            timer = threading.Timer(delay, self._fire, (db, session_id, reason))
+            timer.daemon = True
+            timer.name = f"synthesis-refresh-{session_id}"
+            self._timers[key] = timer
+            timer.start()
+
+    def _fire(self, db: Database, session_id: str, reason: str) -> None:
+        key = (db.path, session_id)
+        with self._lock:
+            if self._timers.get(key) is threading.current_thread():
+                del self._timers[key]
+            self._running.add(key)
+        try:
+            # The database may have been closed meanwhile (tests, shutdown): then there is nothing to do.
+            if dbmod._open.get(db.path) is db:
+                self.runner(db, session_id, reason)
+                self.runs += 1
+        except Exception:  # never propagate into anyone's page; the results page offers a manual re-run
+            log.exception("automatic synthesis of session %s failed", session_id)
+        finally:
+            with self._lock:
+                self._running.discard(key)
+                again = self._again.pop(key, None)
+                self._idle.notify_all()
+            if again is not None:
+                self.request(db, session_id, again)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._timers) + len(self._running)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no timer or run is pending (tests, shutdown)."""
+        import time
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.pending() == 0:
+                return True
+            time.sleep(0.05)
+        return self.pending() == 0
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            for t in self._timers.values():
+                t.cancel()
+            self._timers.clear()
+
+
+scheduler = RefreshScheduler()
+
+
+def request(db: Database, session_id: str, reason: str) -> None:
+    """Schedule a debounced refresh; never raises (the caller is a participant's or creator's action)."""
+    if not _enabled():
+        return
+    try:
+        scheduler.request(db, session_id, reason)
+    except Exception:
+        log.exception("could not schedule synthesis for session %s", session_id)
+
+
+def participant_finished(db: Database, session_id: str) -> None:
+    request(db, session_id, "participant finished")
+
+
+def session_closed(db: Database, session_id: str) -> None:
+    request(db, session_id, "session closed")

@@ -1,0 +1,360 @@
+"""SQL for synthesis: runs, themes, statements, embedding cache, fitted models, codebook edits, pinned insights,
+and the bulk loads of an import. Bulk writes go through DataFrames (DuckDB executemany is far slower)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from core.clock import utcnow
+from core.db import Database
+from core.ids import new_id
+
+
+def _in(values: list[str]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+def answers_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
+    """Participant answers of the sessions with what analysis needs (all participants; callers filter)."""
+    return db.fetchdf(
+        f"""
+        SELECT m.id AS message_id, m.participant_id, p.session_id, p.number, p.included, p.simulated,
+               p.status, p.guide_version, m.step, m.seq, m.kind, m.content
+        FROM messages m JOIN participants p ON p.id = m.participant_id
+        WHERE p.session_id IN ({_in(session_ids)}) AND m.role = 'participant' AND m.kind IN ('answer', 'skip')
+        ORDER BY p.session_id, p.number, m.seq
+        """,
+        session_ids,
+    )
+
+
+def message_contents(db: Database, message_ids: list[str]) -> dict[str, str]:
+    """The stored text of messages (for the verbatim check), in chunks."""
+    out: dict[str, str] = {}
+    for i in range(0, len(message_ids), 5000):
+        chunk = message_ids[i:i + 5000]
+        out.update(dict(db.fetchall(f"SELECT id, content FROM messages WHERE id IN ({_in(chunk)})", chunk)))
+    return out
+
+
+def participants_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
+    return db.fetchdf(
+        f"""
+        SELECT p.id AS participant_id, p.session_id, p.number, p.status, p.included, p.simulated, p.started_at,
+               p.finished_at, i.external_id
+        FROM participants p LEFT JOIN participant_imports i ON i.participant_id = p.id
+        WHERE p.session_id IN ({_in(session_ids)}) ORDER BY p.session_id, p.number
+        """,
+        session_ids,
+    )
+
+
+def form_answers_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
+    return db.fetchdf(
+        f"SELECT a.participant_id, a.field_key, a.value FROM form_answers a "
+        f"JOIN participants p ON p.id = a.participant_id WHERE p.session_id IN ({_in(session_ids)})",
+        session_ids,
+    )
+
+
+def transcripts_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
+    return db.fetchdf(
+        f"""
+        SELECT p.session_id, p.id AS participant_id, p.number, m.id AS message_id, m.seq, m.role, m.kind, m.step,
+               m.content, m.created_at
+        FROM messages m JOIN participants p ON p.id = m.participant_id
+        WHERE p.session_id IN ({_in(session_ids)}) ORDER BY p.session_id, p.number, m.seq
+        """,
+        session_ids,
+    )
+
+
+# -------------------------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    scope: str
+    session_ids: list[str]
+    kind: str
+    parent_run_id: str | None
+    status: str
+    mode: str
+    model: str | None
+    prompt_version: str | None
+    embedder: str
+    params: dict
+    input_hash: str
+    timings: dict
+    stats: dict
+    summary: str
+    model_id: str | None
+    trigger: str
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+_RUN_COLUMNS = ("id, scope, session_ids, kind, parent_run_id, status, mode, model, prompt_version, embedder, params, "
+                "input_hash, timings, stats, summary, model_id, trigger, error, created_at, finished_at")
+
+
+def _run(row: tuple) -> Run:
+    v = list(row)
+    for i in (2, 10, 12, 13):
+        v[i] = json.loads(v[i])
+    return Run(*v)
+
+
+def start_run(db: Database, scope: str, session_ids: list[str], kind: str, mode: str, embedder: str,
+              params: dict, input_hash: str, trigger: str, parent_run_id: str | None = None,
+              model: str | None = None, prompt_version: str | None = None) -> str:
+    run_id = new_id()
+    with db.write() as cur:
+        cur.execute(
+            f"INSERT INTO synthesis_runs ({_RUN_COLUMNS}) VALUES ({_in(list(range(20)))})",
+            [run_id, scope, json.dumps(session_ids), kind, parent_run_id, "running", mode, model, prompt_version,
+             embedder, json.dumps(params), input_hash, "{}", "{}", "", None, trigger, None, utcnow(), None],
+        )
+    return run_id
+
+
+def fail_run(db: Database, run_id: str, error: str) -> None:
+    with db.write() as cur:
+        cur.execute("UPDATE synthesis_runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                    [error[:2000], utcnow(), run_id])
+
+
+def finish_run(db: Database, run_id: str, themes: pd.DataFrame, statements: pd.DataFrame, *, summary: str,
+               timings: dict, stats: dict, model_id: str | None) -> None:
+    """Store a run's themes and statements and mark it done, in one transaction."""
+    with db.write() as cur:
+        if not themes.empty:
+            cur.register("run_themes", themes)
+            cur.execute("INSERT INTO synthesis_themes (run_id, theme_id, position, label, description, keywords, "
+                        "participants, mentions, sentiment, quotes, centroid, origin) "
+                        "SELECT run_id, theme_id, position, label, description, keywords, participants, mentions, "
+                        "sentiment, quotes, centroid, origin FROM run_themes")
+            cur.unregister("run_themes")
+        if not statements.empty:
+            cur.register("run_statements", statements)
+            cur.execute("INSERT INTO synthesis_statements (run_id, statement_id, message_id, participant_id, "
+                        "session_id, step, critical_item, question, start_pos, end_pos, text, content_hash, "
+                        "theme_id, score, sentiment) SELECT run_id, statement_id, message_id, participant_id, "
+                        "session_id, step, critical_item, question, start_pos, end_pos, text, content_hash, "
+                        "theme_id, score, sentiment FROM run_statements")
+            cur.unregister("run_statements")
+        cur.execute("UPDATE synthesis_runs SET status = 'done', summary = ?, timings = ?, stats = ?, model_id = ?, "
+                    "finished_at = ? WHERE id = ?",
+                    [summary, json.dumps(timings), json.dumps(stats), model_id, utcnow(), run_id])
+
+
+def get_run(db: Database, run_id: str) -> Run | None:
+    row = db.fetchone(f"SELECT {_RUN_COLUMNS} FROM synthesis_runs WHERE id = ?", [run_id])
+    return _run(row) if row else None
+
+
+def latest_run(db: Database, scope: str, status: str = "done") -> Run | None:
+    row = db.fetchone(f"SELECT {_RUN_COLUMNS} FROM synthesis_runs WHERE scope = ? AND status = ? "
+                      "ORDER BY created_at DESC LIMIT 1", [scope, status])
+    return _run(row) if row else None
+
+
+def list_runs(db: Database, scope: str, limit: int = 50) -> list[Run]:
+    rows = db.fetchall(f"SELECT {_RUN_COLUMNS} FROM synthesis_runs WHERE scope = ? ORDER BY created_at DESC "
+                       "LIMIT ?", [scope, limit])
+    return [_run(r) for r in rows]
+
+
+def update_summary(db: Database, run_id: str, summary: str) -> None:
+    with db.write() as cur:
+        cur.execute("UPDATE synthesis_runs SET summary = ? WHERE id = ?", [summary, run_id])
+
+
+def themes_frame(db: Database, run_id: str) -> pd.DataFrame:
+    return db.fetchdf("SELECT theme_id, position, label, description, keywords, participants, mentions, sentiment, "
+                      "quotes, centroid, origin FROM synthesis_themes WHERE run_id = ? ORDER BY position", [run_id])
+
+
+def statements_frame(db: Database, run_id: str) -> pd.DataFrame:
+    return db.fetchdf("SELECT statement_id, message_id, participant_id, session_id, step, critical_item, question, "
+                      "start_pos, end_pos, text, content_hash, theme_id, score, sentiment "
+                      "FROM synthesis_statements WHERE run_id = ? ORDER BY statement_id", [run_id])
+
+
+def statement_hashes(db: Database, run_id: str) -> dict[str, str]:
+    return dict(db.fetchall("SELECT statement_id, content_hash FROM synthesis_statements WHERE run_id = ?", [run_id]))
+
+
+# --------------------------------------------------------------------------- fitted models, cache
+
+
+def save_model(db: Database, embedder: str, state: bytes) -> str:
+    model_id = new_id()
+    with db.write() as cur:
+        cur.execute("INSERT INTO synthesis_models VALUES (?, ?, ?, ?)", [model_id, embedder, state, utcnow()])
+    return model_id
+
+
+def model_exists(db: Database, model_id: str) -> bool:
+    return db.fetchone("SELECT count(*) FROM synthesis_models WHERE id = ?", [model_id])[0] > 0
+
+
+def prune_models(db: Database, scope: str, keep: int = 2) -> int:
+    """Delete fitted models of `scope` other than the `keep` most recent ones (a model is only needed to update
+    the runs built on it; every run's themes and statements stay readable). Returns how many were deleted."""
+    rows = db.fetchall("SELECT model_id, max(created_at) AS last FROM synthesis_runs WHERE scope = ? AND model_id "
+                       "IS NOT NULL GROUP BY model_id ORDER BY last DESC", [scope])
+    old = [r[0] for r in rows[keep:]]
+    if not old:
+        return 0
+    with db.write() as cur:
+        cur.execute(f"DELETE FROM synthesis_models WHERE id IN ({_in(old)})", old)
+    return len(old)
+
+
+def load_model(db: Database, model_id: str) -> bytes | None:
+    row = db.fetchone("SELECT state FROM synthesis_models WHERE id = ?", [model_id])
+    return bytes(row[0]) if row else None
+
+
+def load_embeddings(db: Database, embedder: str, hashes: list[str]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for i in range(0, len(hashes), 5000):
+        chunk = hashes[i:i + 5000]
+        rows = db.fetchall(f"SELECT content_hash, vector FROM statement_embeddings WHERE embedder = ? "
+                           f"AND content_hash IN ({_in(chunk)})", [embedder, *chunk])
+        out.update({h: bytes(v) for h, v in rows})
+    return out
+
+
+def save_embeddings(db: Database, embedder: str, vectors: dict[str, bytes]) -> None:
+    if not vectors:
+        return
+    frame = pd.DataFrame({"embedder": embedder, "content_hash": list(vectors), "vector": list(vectors.values()),
+                          "created_at": utcnow()})
+    with db.write() as cur:
+        cur.register("new_vectors", frame)
+        cur.execute("INSERT INTO statement_embeddings SELECT embedder, content_hash, vector, created_at "
+                    "FROM new_vectors WHERE content_hash NOT IN "
+                    "(SELECT content_hash FROM statement_embeddings WHERE embedder = ?)", [embedder])
+        cur.unregister("new_vectors")
+
+
+def count_embeddings(db: Database, embedder: str) -> int:
+    return db.fetchone("SELECT count(*) FROM statement_embeddings WHERE embedder = ?", [embedder])[0]
+
+
+# ----------------------------------------------------------------------------------- codebook, pins
+
+
+@dataclass(frozen=True)
+class Edit:
+    id: str
+    seq: int
+    op: str
+    payload: dict
+    user_id: str | None
+    created_at: datetime
+
+
+def add_edit(db: Database, scope: str, op: str, payload: dict, user_id: str | None) -> Edit:
+    with db.write() as cur:
+        seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM codebook_edits WHERE scope = ?", [scope]).fetchone()[0]
+        edit = Edit(new_id(), seq, op, payload, user_id, utcnow())
+        cur.execute("INSERT INTO codebook_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [edit.id, scope, seq, op, json.dumps(payload), user_id, edit.created_at])
+    return edit
+
+
+def list_edits(db: Database, scope: str) -> list[Edit]:
+    rows = db.fetchall("SELECT id, seq, op, payload, user_id, created_at FROM codebook_edits WHERE scope = ? "
+                       "ORDER BY seq", [scope])
+    return [Edit(i, s, o, json.loads(p), u, c) for i, s, o, p, u, c in rows]
+
+
+def delete_edits(db: Database, scope: str) -> None:
+    with db.write() as cur:
+        cur.execute("DELETE FROM codebook_edits WHERE scope = ?", [scope])
+
+
+def add_pin(db: Database, scope: str, question: str, answer: str, citations: list[dict], run_id: str | None,
+            user_id: str | None) -> str:
+    pin_id = new_id()
+    with db.write() as cur:
+        cur.execute("INSERT INTO pinned_insights VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [pin_id, scope, question, answer, json.dumps(citations), run_id, user_id, utcnow()])
+    return pin_id
+
+
+def list_pins(db: Database, scope: str) -> list[dict]:
+    rows = db.fetchdicts("SELECT id, question, answer, citations, run_id, user_id, created_at FROM pinned_insights "
+                         "WHERE scope = ? ORDER BY created_at DESC", [scope])
+    for r in rows:
+        r["citations"] = json.loads(r["citations"])
+    return rows
+
+
+def delete_pin(db: Database, scope: str, pin_id: str) -> None:
+    with db.write() as cur:
+        cur.execute("DELETE FROM pinned_insights WHERE scope = ? AND id = ?", [scope, pin_id])
+
+
+# ------------------------------------------------------------------------------------------- import
+
+
+def bulk_insert_import(db: Database, participants: pd.DataFrame, answers: pd.DataFrame, messages: pd.DataFrame,
+                       imports: pd.DataFrame) -> None:
+    """Insert an import's rows from DataFrames; parents and children in separate transactions (DuckDB checks
+    foreign keys against committed rows)."""
+    with db.write() as cur:
+        cur.register("imp_participants", participants)
+        cur.execute("INSERT INTO participants (id, session_id, token, number, user_id, status, guide_version, step, "
+                    "probed, simulated, included, started_at, finished_at) SELECT id, session_id, token, number, "
+                    "user_id, status, guide_version, step, probed, simulated, included, started_at, finished_at "
+                    "FROM imp_participants")
+        cur.unregister("imp_participants")
+        cur.register("imp_imports", imports)
+        cur.execute("INSERT INTO participant_imports SELECT participant_id, external_id, source_row FROM imp_imports")
+        cur.unregister("imp_imports")
+    with db.write() as cur:
+        if not answers.empty:
+            cur.register("imp_answers", answers)
+            cur.execute("INSERT INTO form_answers SELECT participant_id, field_key, value FROM imp_answers")
+            cur.unregister("imp_answers")
+        if not messages.empty:
+            cur.register("imp_messages", messages)
+            cur.execute("INSERT INTO messages (id, participant_id, seq, role, kind, step, content, tokens, source, "
+                        "created_at) SELECT id, participant_id, seq, role, kind, step, content, tokens, source, "
+                        "created_at FROM imp_messages")
+            cur.unregister("imp_messages")
+
+
+# ------------------------------------------------------------------------------------ model mode
+
+
+def load_extractions(db: Database, hashes: list[str], model: str, prompt_version: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for i in range(0, len(hashes), 5000):
+        chunk = hashes[i:i + 5000]
+        rows = db.fetchall(f"SELECT transcript_hash, claims FROM synthesis_extractions WHERE model = ? AND "
+                           f"prompt_version = ? AND transcript_hash IN ({_in(chunk)})", [model, prompt_version, *chunk])
+        out.update({h: json.loads(c) for h, c in rows})
+    return out
+
+
+def save_extraction(db: Database, transcript_hash: str, model: str, prompt_version: str, participant_id: str,
+                    claims: dict, tokens: int) -> None:
+    with db.write() as cur:
+        cur.execute("DELETE FROM synthesis_extractions WHERE transcript_hash = ? AND model = ? AND prompt_version = ?",
+                    [transcript_hash, model, prompt_version])
+        cur.execute("INSERT INTO synthesis_extractions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [transcript_hash, model, prompt_version, participant_id, json.dumps(claims), tokens, utcnow()])

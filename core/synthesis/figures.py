@@ -1,0 +1,99 @@
+"""Plotly figures for results (no Streamlit: the page and the HTML report both use them).
+
+Labels are escaped: plotly renders a few HTML tags inside text, and theme names can be typed by people.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.synthesis.coverage import ANSWERED, NOT_REACHED, SKIPPED, THIN
+
+INDIGO = "#4f46e5"
+
+
+def _t(text: str, n: int = 60) -> str:
+    text = html.escape(str(text), quote=False)
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure:
+    """Horizontal bars: distinct participants (or mentions) per theme, largest on top."""
+    key = "mentions" if sort_by == "mentions" else "participants"
+    ordered = sorted(themes, key=lambda t: (getattr(t, key), t.participants, t.mentions))
+    values = [getattr(t, key) for t in ordered]
+    shares = [100 * t.participants / analysed if analysed else 0 for t in ordered]
+    text = ([f"{t.participants} ({s:.0f}%)" for t, s in zip(ordered, shares)] if key == "participants"
+            else [str(t.mentions) for t in ordered])
+    fig = go.Figure(go.Bar(
+        x=values, y=[_t(t.label) for t in ordered], orientation="h", text=text, textposition="auto",
+        customdata=[[t.participants, t.mentions, s] for t, s in zip(ordered, shares)],
+        hovertemplate="%{y}: %{customdata[0]} participants (%{customdata[2]:.0f}%), "
+                      "%{customdata[1]} mentions<extra></extra>",
+        marker_color=INDIGO,
+    ))
+    fig.update_layout(xaxis_title="Distinct participants" if key == "participants" else "Mentions",
+                      yaxis_title=None, height=100 + 32 * len(ordered), margin=dict(l=10, r=10, t=10, b=40))
+    return fig
+
+
+def segment_heatmap(table) -> go.Figure:
+    """Theme share (% of the group's participants) per answer group; notable themes marked ★."""
+    cols = [f"{_t(g, 30)} (n={table.sizes[g]}{', small' if g in table.small else ''})" for g in table.groups]
+    notable = {t.label for t in table.tests if t.notable}
+    rows = [("★ " if lbl in notable else "") + _t(lbl) for lbl in table.shares.index]
+    z = (table.shares * 100).round(0).to_numpy()
+    fig = go.Figure(go.Heatmap(
+        z=z, x=cols, y=rows, colorscale="Blues", zmin=0, zmax=100,
+        text=[[f"{v:.0f}% ({int(c)})" for v, c in zip(zr, cr)] for zr, cr in zip(z, table.counts.to_numpy())],
+        texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorbar=dict(title="% of group"),
+    ))
+    fig.update_layout(height=120 + 34 * len(rows), margin=dict(l=10, r=10, t=10, b=40),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+SENTIMENT_COLORS = {"positive": "#16a34a", "neutral": "#9ca3af", "negative": "#dc2626"}
+
+
+def sentiment_bar(themes) -> go.Figure:
+    ordered = list(reversed(themes))
+    fig = go.Figure()
+    for name, color in SENTIMENT_COLORS.items():
+        fig.add_bar(name=name, y=[_t(t.label) for t in ordered], x=[t.sentiment.get(name, 0) for t in ordered],
+                    orientation="h", marker_color=color)
+    fig.update_layout(barmode="stack", xaxis_title="Statements", height=100 + 32 * len(ordered),
+                      margin=dict(l=10, r=10, t=10, b=40), legend=dict(orientation="h"))
+    return fig
+
+
+COVERAGE_CODES = {NOT_REACHED: 0, SKIPPED: 1, THIN: 2, ANSWERED: 3}
+
+
+def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    z = matrix.replace(COVERAGE_CODES).astype(float).to_numpy() if not matrix.empty else [[]]
+    scale = [[0.0, "#f3f4f6"], [0.25, "#f3f4f6"], [0.25, "#fca5a5"], [0.5, "#fca5a5"], [0.5, "#fde68a"],
+             [0.75, "#fde68a"], [0.75, "#4ade80"], [1.0, "#4ade80"]]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(matrix.columns), y=[_t(i) for i in matrix.index], zmin=-0.5, zmax=3.5, colorscale=scale,
+        text=matrix.to_numpy(), hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorbar=dict(tickvals=[0, 1, 2, 3], ticktext=[NOT_REACHED, SKIPPED, THIN, ANSWERED]),
+    ))
+    fig.update_layout(height=120 + 40 * len(matrix.index), margin=dict(l=10, r=10, t=10, b=40),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def completion_bar(steps: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    if not steps.empty:
+        labels = [f"Step {s}" for s in steps["step"]]
+        fig.add_bar(name="reached", x=labels, y=steps["reached"], marker_color="#c7d2fe")
+        fig.add_bar(name="answered", x=labels, y=steps["answered"], marker_color=INDIGO)
+    fig.update_layout(barmode="group", yaxis_title="Participants", height=300, margin=dict(l=10, r=10, t=10, b=40),
+                      legend=dict(orientation="h"))
+    return fig

@@ -1,0 +1,86 @@
+"""Small built datasets for synthesis tests: four topics with distinct vocabulary, bulk-loaded."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+
+from core.clock import utcnow
+from core.ids import new_id, new_token
+from core.repos import sessions as srepo
+from core.repos import synthesis as synrepo
+from core.text import count_tokens
+
+TOPICS = {
+    "deploy": ["The deploy pipeline is slow and breaks every week", "Deploys to production take hours of waiting",
+               "Our release pipeline fails on flaky builds", "The build server times out during deploys",
+               "Rolling back a broken deploy takes the whole afternoon"],
+    "meetings": ["Too many meetings eat the whole calendar", "Standup meetings run long and nobody listens",
+                 "Meetings without an agenda waste our mornings", "Recurring status meetings should be cancelled",
+                 "Back to back meetings leave no focus time"],
+    "onboarding": ["New hires need a mentor during onboarding", "Onboarding documentation for newcomers is outdated",
+                   "The onboarding checklist for new colleagues is missing steps",
+                   "Newcomers struggle to find the onboarding guide", "A buddy system would help new hires settle in"],
+    "coffee": ["The office coffee machine is always broken", "We need better coffee beans in the kitchen",
+               "The kitchen coffee tastes burnt every morning", "Fresh coffee and tea in the kitchen would be lovely",
+               "The espresso machine in the kitchen leaks water"],
+}
+OPENERS = ["Honestly, ", "I think ", "For me, ", "", "Also ", "Mostly "]
+
+
+def sentence(topic: str, rng: random.Random) -> str:
+    body = rng.choice(TOPICS[topic])
+    opener = rng.choice(OPENERS)
+    text = opener + (body[0].lower() + body[1:] if opener else body)
+    return text[0].upper() + text[1:] + "."
+
+
+def answers_for(topics: list[str], rng: random.Random) -> str:
+    return " ".join(sentence(t, rng) for t in topics)
+
+
+def add_participants(db, session, answers: list[list[str]], groups: list[str] | None = None,
+                     field_key: str = "team") -> list[str]:
+    """Bulk-add finished participants: answers[i] is the list of answer texts of participant i (one per step)."""
+    start = db.fetchone("SELECT coalesce(max(number), 0) FROM participants WHERE session_id = ?", [session.id])[0]
+    now = utcnow()
+    guide = srepo.get_guide_version(db, session.id, session.guide_version)
+    p_rows, m_rows, a_rows, i_rows, ids = [], [], [], [], []
+    for i, texts in enumerate(answers):
+        pid = new_id()
+        ids.append(pid)
+        p_rows.append((pid, session.id, new_token(), start + i + 1, None, "finished", session.guide_version,
+                       0, False, False, True, now, now))
+        i_rows.append((pid, None, i + 2))
+        seq = 0
+        for step, text in enumerate(texts):
+            q = guide.steps[min(step, len(guide.steps) - 1)].question
+            for role, kind, content in (("facilitator", "question", q), ("participant", "answer", text)):
+                seq += 1
+                m_rows.append((new_id(), pid, seq, role, kind, min(step, len(guide.steps) - 1), content,
+                               count_tokens(content), "offline", now))
+        if groups is not None:
+            a_rows.append((pid, field_key, groups[i]))
+    participants = pd.DataFrame(p_rows, columns=["id", "session_id", "token", "number", "user_id", "status",
+                                                 "guide_version", "step", "probed", "simulated", "included",
+                                                 "started_at", "finished_at"])
+    participants["user_id"] = participants["user_id"].astype("string")
+    imports = pd.DataFrame(i_rows, columns=["participant_id", "external_id", "source_row"])
+    imports["external_id"] = imports["external_id"].astype("string")
+    synrepo.bulk_insert_import(db, participants, pd.DataFrame(a_rows, columns=["participant_id", "field_key", "value"]),
+                               pd.DataFrame(m_rows, columns=["id", "participant_id", "seq", "role", "kind", "step",
+                                                             "content", "tokens", "source", "created_at"]), imports)
+    return ids
+
+
+def topic_answers(n: int, seed: int = 1) -> tuple[list[list[str]], list[list[str]]]:
+    """n participants, each raising one or two topics in their first answer; returns (answers, their topics)."""
+    rng = random.Random(seed)
+    names = list(TOPICS)
+    answers, topics = [], []
+    for i in range(n):
+        chosen = [names[i % 4]] + ([names[(i + 1) % 4]] if rng.random() < 0.3 else [])
+        answers.append([answers_for(chosen, rng)])
+        topics.append(chosen)
+    return answers, topics

@@ -1,0 +1,243 @@
+import threading
+import time
+
+import pandas as pd
+import pytest
+from scipy.stats import fisher_exact
+
+from core import conversation, refresh
+from core.forms import FormField
+from core.repos import synthesis as repo
+from core.results import (ask, codebook_edits, coverage, edit_codebook, overview, pin_insight, pinned_insights,
+                          segments, synthesis_view)
+from core.synthesis import sentiment
+from core.synthesis.pipeline import Params, synthesize
+from core.synthesis.segments import segment_table, significance_test
+from tests.helpers import LONG, launched_session
+from tests.synthesis.helpers import add_participants, topic_answers
+
+TEAM = [FormField("team", "Team", "single_choice", False, ["A", "B", "C"])]
+
+
+# ------------------------------------------------------------------------------------ segments
+
+
+def _members(pairs):
+    return pd.DataFrame(pairs, columns=["participant_id", "theme_id"])
+
+
+def test_segment_difference_with_small_groups_uses_fisher_and_flags_it():
+    groups = pd.Series({f"a{i}": "A" for i in range(6)} | {f"b{i}": "B" for i in range(6)})
+    members = _members([(f"a{i}", "T1") for i in range(6)] + [(f"b{i}", "T2") for i in range(6)] + [("a0", "T2")])
+    table = segment_table(members, groups, [("T1", "Deploys"), ("T2", "Meetings")], "Team")
+    t1 = table.tests[0]
+    assert t1.test == "Fisher's exact test"
+    assert t1.p_value == pytest.approx(fisher_exact([[6, 0], [0, 6]])[1]) and t1.notable
+    assert table.shares.loc["Deploys", "A"] == 1.0 and table.shares.loc["Deploys", "B"] == 0.0
+    assert table.counts.loc["Meetings", "A"] == 1
+    assert table.sizes == {"A": 6, "B": 6} and table.small == []
+
+
+def test_no_difference_is_not_flagged_and_small_groups_are_marked_not_hidden():
+    groups = pd.Series({f"a{i}": "A" for i in range(20)} | {f"b{i}": "B" for i in range(20)} | {"c0": "C", "c1": "C"})
+    members = _members([(f"a{i}", "T1") for i in range(10)] + [(f"b{i}", "T1") for i in range(10)] + [("c0", "T1")])
+    table = segment_table(members, groups, [("T1", "Deploys")], "Team")
+    t = table.tests[0]
+    assert t.test == "chi-square test" and not t.notable and t.p_value > 0.5
+    assert "approximate" in t.note            # group C has expected counts below 5
+    assert table.small == ["C"] and "C" in table.shares.columns
+
+
+def test_chi_square_on_a_known_table():
+    name, p, _ = significance_test([[30, 10], [10, 30], [20, 20]])
+    assert name == "chi-square test" and p < 0.001
+    from scipy.stats import chi2_contingency
+
+    assert p == pytest.approx(chi2_contingency([[30, 10], [10, 30], [20, 20]])[1])
+
+
+def test_segments_from_form_answers_on_a_session(db, creator):
+    s = launched_session(db, creator, form=TEAM)
+    deploy = "Honestly, the deploy pipeline is slow and breaks every week."
+    meetings = "Too many meetings eat the whole calendar every single day."
+    answers = [[deploy]] * 8 + [[meetings]] * 8
+    add_participants(db, s, answers, groups=["A"] * 8 + ["B"] * 8)
+    synthesize(db, [s.id], params=Params(k=2))
+    view = synthesis_view(db, creator, s.id)
+    table = segments(db, creator, view, "team")
+    assert table.field == "Team" and table.sizes == {"A": 8, "B": 8}
+    assert all(t.notable for t in table.tests)
+    assert sorted(table.shares.to_numpy().ravel().tolist()) == [0.0, 0.0, 1.0, 1.0]
+
+
+# ------------------------------------------------------------------------------------ codebook
+
+
+@pytest.fixture
+def synthesized(db, creator):
+    s = launched_session(db, creator, form=TEAM)
+    answers, _ = topic_answers(32, seed=3)
+    add_participants(db, s, answers)
+    synthesize(db, [s.id], params=Params(k=4))
+    return s
+
+
+def test_rename_merge_delete_persist_and_survive_resynthesis(db, creator, synthesized):
+    s = synthesized
+    view = synthesis_view(db, creator, s.id)
+    ids = [t.theme_id for t in view.themes]
+    run_id, why = edit_codebook(db, creator, s.id, "rename", theme_id=ids[0], label="Shipping pain")
+    assert why is None
+    view = synthesis_view(db, creator, s.id)
+    assert view.run.id == run_id and view.run.kind == "edit" and view.themes[0].label == "Shipping pain"
+    _, why = edit_codebook(db, creator, s.id, "merge", theme_ids=[ids[2], ids[3]], label="Office and people")
+    assert why is None
+    view = synthesis_view(db, creator, s.id)
+    assert len(view.themes) == 3 and "Office and people" in [t.label for t in view.themes]
+    _, why = edit_codebook(db, creator, s.id, "delete", theme_id=ids[1])
+    assert why is None and len(synthesis_view(db, creator, s.id).themes) == 2
+    assert [e.op for e in codebook_edits(db, creator, s.id)] == ["rename", "merge", "delete"]
+    # a full re-synthesis clusters again and re-applies the edits that still fit
+    out = synthesize(db, [s.id], params=Params(k=4), allow_incremental=False)
+    view = synthesis_view(db, creator, s.id)
+    assert view.run.id == out.run_id and out.stats["edits_skipped"] == []
+    assert sorted(t.label for t in view.themes) == ["Office and people", "Shipping pain"]
+
+
+def test_split_and_move(db, creator, synthesized):
+    s = synthesized
+    view = synthesis_view(db, creator, s.id)
+    before = len(view.themes)
+    _, why = edit_codebook(db, creator, s.id, "merge", theme_ids=[view.themes[0].theme_id, view.themes[1].theme_id])
+    assert why is None
+    merged = synthesis_view(db, creator, s.id)
+    big = max(merged.themes, key=lambda t: t.mentions)
+    _, why = edit_codebook(db, creator, s.id, "split", theme_id=big.theme_id, parts=2)
+    assert why is None
+    split = synthesis_view(db, creator, s.id)
+    assert len(split.themes) == before
+    statement = split.statements.iloc[0]
+    target = next(t for t in split.themes if t.theme_id != statement["theme_id"])
+    _, why = edit_codebook(db, creator, s.id, "move", statement_id=statement["statement_id"], to_theme_id=target.theme_id)
+    assert why is None
+    moved = synthesis_view(db, creator, s.id).statements.set_index("statement_id")
+    assert moved.loc[statement["statement_id"], "theme_id"] == target.theme_id
+    _, why = edit_codebook(db, creator, s.id, "rename", theme_id="nope", label="x")
+    assert why
+
+
+def test_edits_need_edit_permission(db, creator, other_user, synthesized):
+    from core.permissions import AccessDenied
+
+    view = synthesis_view(db, creator, synthesized.id)
+    with pytest.raises(AccessDenied):
+        edit_codebook(db, other_user, synthesized.id, "rename", theme_id=view.themes[0].theme_id, label="x")
+    with pytest.raises(AccessDenied):
+        synthesis_view(db, other_user, synthesized.id)
+
+
+# ------------------------------------------------------------------------- ask, pins, summary
+
+
+def test_ask_returns_cited_verbatim_quotes_and_pins(db, creator, synthesized):
+    view = synthesis_view(db, creator, synthesized.id)
+    answer = ask(db, creator, view, "What do people say about coffee in the kitchen?")
+    assert answer.citations and all("coffee" in c.text.lower() or "kitchen" in c.text.lower()
+                                    for c in answer.citations[:3])
+    texts = set(view.statements["text"])
+    assert all(c.text in texts for c in answer.citations)
+    assert "no AI model" in answer.answer
+    pin_insight(db, creator, synthesized.id, answer, view.run.id)
+    pins = pinned_insights(db, creator, synthesized.id)
+    assert pins[0]["question"] == answer.question and pins[0]["citations"][0]["text"] == answer.citations[0].text
+
+
+def test_summary_cites_quotes_and_does_not_grow_with_participants(db, creator):
+    sizes = []
+    for n in (12, 60):
+        s = launched_session(db, creator)
+        add_participants(db, s, topic_answers(n, seed=4)[0])
+        synthesize(db, [s.id], params=Params(k=4))
+        view = synthesis_view(db, creator, s.id)
+        assert "[Q1.1]" in view.run.summary and "without an AI model" in view.run.summary
+        assert view.themes[0].quotes[0].text in view.run.summary or "…" in view.run.summary
+        sizes.append(len(view.run.summary))
+    assert abs(sizes[1] - sizes[0]) < 200
+
+
+# -------------------------------------------------------------------- coverage, overview, sentiment
+
+
+def test_coverage_and_overview_from_real_conversations(db, creator):
+    s = launched_session(db, creator)
+    p1 = conversation.join(db, s.id)
+    conversation.send(db, p1.token, LONG)          # step 1 answered
+    conversation.send(db, p1.token, "Skip")        # step 2 skipped
+    p2 = conversation.join(db, s.id)
+    conversation.send(db, p2.token, "Meh.")        # thin answer (probe follows)
+    matrix = coverage(db, creator, s.id)
+    assert list(matrix.columns) == ["P1", "P2"]
+    items = list(matrix.index)
+    assert matrix.loc[items[0], "P1"] == "answered" and matrix.loc[items[1], "P1"] == "skipped"
+    assert matrix.loc[items[0], "P2"] == "thin" and matrix.loc[items[2], "P2"] == "not reached"
+    ov = overview(db, creator, s.id)
+    assert (ov.started, ov.finished, ov.included) == (2, 0, 2)
+    assert ov.completion_by_step["reached"].tolist()[:2] == [2, 1]
+
+
+def test_sentiment_lexicon_with_negation():
+    assert sentiment.label("The new process helped a lot and works great.") == "positive"
+    assert sentiment.label("Deploys are slow and the pipeline is broken.") == "negative"
+    assert sentiment.label("It was not good at all.") == "negative"
+    assert sentiment.label("We met on Tuesday.") == "neutral"
+
+
+# ------------------------------------------------------------------------------ automatic refresh
+
+
+def test_refresh_is_debounced_and_runs_in_the_background(db):
+    calls = []
+    done = threading.Event()
+
+    def runner(db_, sid, reason):
+        calls.append((sid, reason, threading.current_thread().name))
+        done.set()
+
+    sched = refresh.RefreshScheduler(delay=0.2, runner=runner)
+    for _ in range(5):
+        sched.request(db, "s1", "participant finished")
+    started = time.monotonic()
+    assert done.wait(5)
+    assert sched.wait_idle(5)
+    assert len(calls) == 1 and calls[0][2].startswith("synthesis-refresh")
+    assert time.monotonic() - started < 5
+
+
+def test_finishing_and_closing_trigger_an_automatic_synthesis(db, creator, monkeypatch):
+    monkeypatch.setenv("HARMONICA_AUTO_SYNTHESIS", "1")
+    monkeypatch.setattr(refresh, "scheduler", refresh.RefreshScheduler(delay=0.05))
+    s = launched_session(db, creator)
+    for text in (LONG, "Too many meetings eat the whole calendar and nobody reads the notes afterwards."):
+        p = conversation.join(db, s.id)
+        conversation.send(db, p.token, text)
+        conversation.finish(db, p.token)
+    assert refresh.scheduler.wait_idle(30)
+    run = repo.latest_run(db, s.id)
+    assert run is not None and run.trigger == "auto:participant finished"
+    assert synthesis_view(db, creator, s.id).up_to_date
+    from core.sessions import set_status
+
+    set_status(db, creator, s.id, "closed")
+    assert refresh.scheduler.wait_idle(30)
+    # nothing changed since the last run: the close does not add a run
+    assert repo.latest_run(db, s.id).id == run.id
+
+
+def test_offline_summary_is_written_in_the_session_language():
+    from core.synthesis.summary import SummaryTheme, templated_summary
+
+    themes = [SummaryTheme("Déploiements", 3, 5, "Trop lent, vraiment.", "Q1.1")]
+    fr = templated_summary(themes, 4, 4, 10, "fr")
+    assert "sans modèle d'IA" in fr and "« Trop lent, vraiment. » [Q1.1]" in fr
+    assert "sin un modelo de IA" in templated_summary(themes, 4, 4, 10, "es")
+    assert "written in English" in templated_summary(themes, 4, 4, 10, "de")

@@ -1,0 +1,95 @@
+"""The results page through Streamlit's AppTest, signed in, with a real database."""
+
+import re
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.forms import FormField
+from core.repos import synthesis as repo
+from core.synthesis.pipeline import Params, synthesize
+from tests.helpers import launched_session
+from tests.synthesis.helpers import add_participants, topic_answers
+
+ROOT = Path(__file__).resolve().parents[2]
+TEAM = [FormField("team", "Team", "single_choice", False, ["A", "B"])]
+EVIL = "The deploy pipeline is slow <img src=x onerror=alert(1)> and [click](http://evil.example) here."
+
+
+def page(user, query):
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=90)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = user.username
+    at.session_state["name"] = user.name
+    at.session_state["logout"] = None
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page("pages/results.py")
+    return at
+
+
+def all_text(at) -> str:
+    parts = []
+    for kind in ("title", "markdown", "caption", "text", "info", "warning", "error", "success"):
+        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
+    return "\n".join(parts)
+
+
+def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
+    s = launched_session(db, creator, form=TEAM)
+    answers, _ = topic_answers(24, seed=5)
+    answers[0] = [EVIL]
+    ids = add_participants(db, s, answers, groups=["A" if i % 2 else "B" for i in range(24)])
+    synthesize(db, [s.id], params=Params(k=4))
+    at = page(creator, {"s": s.id}).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) >= 5   # completion, themes, segment, coverage, sentiment
+    text = all_text(at)
+    assert "Up to date" in text and "describe this" in text and "sample only" in text
+    assert "Q1.1" in text
+    # ask the data, then pin the answer
+    at.text_input(key="ask_q").input("coffee in the kitchen")
+    at.button(key="ask_go").click().run()
+    assert not at.exception, at.exception
+    assert "no AI model" in all_text(at)
+    at.button(key="pin").click().run()
+    assert "Pinned insights" in "\n".join(str(h.value) for h in at.get("subheader"))
+    # rename a theme in the codebook: a new "edit" run shows it
+    at.text_input(key="cb_label").input("Kitchen and coffee")
+    at.button(key="cb_apply").click().run()
+    assert not at.exception, at.exception
+    assert repo.latest_run(db, s.id).kind == "edit"
+    assert "Kitchen and coffee" in set(repo.themes_frame(db, repo.latest_run(db, s.id).id)["label"])
+    # prepare an export: a download button appears
+    at.selectbox(key="export_fmt").set_value("assignments-csv")
+    at.button(key="export_go").click().run()
+    assert not at.exception, at.exception
+    assert at.get("download_button")
+    # sort by mentions, then a manual re-run adds a run
+    at.radio(key="theme_sort").set_value("mentions").run()
+    assert not at.exception
+    before = len(repo.list_runs(db, s.id))
+    at.button(key="rerun").click().run()
+    assert not at.exception, at.exception
+    assert len(repo.list_runs(db, s.id)) == before + 1
+    # a quote's link opens the transcript with the quoted message marked
+    statements = repo.statements_frame(db, repo.latest_run(db, s.id).id)
+    quoted = statements[statements["participant_id"] == ids[0]].iloc[0]
+    at2 = page(creator, {"s": s.id, "p": ids[0], "m": quoted["message_id"]}).run()
+    assert not at2.exception
+    assert "Quoted message" in all_text(at2)
+    # participant text is shown as text: as plain text elements, or escaped in Markdown; never live markup
+    md = "\n".join(str(m.value) for m in at2.markdown)
+    plain = "\n".join(str(t.value) for t in at2.text)
+    assert "img src" in md + plain
+    assert re.search(r"(?<!\\)<img", md) is None and re.search(r"(?<!\\)\]\(http", md) is None
+
+
+def test_results_page_before_any_run_and_for_strangers(db, creator, other_user):
+    s = launched_session(db, creator)
+    at = page(creator, {"s": s.id}).run()
+    assert not at.exception
+    assert "No synthesis yet" in all_text(at)
+    at = page(other_user, {"s": s.id}).run()
+    assert "do not have access" in all_text(at)
+    assert not at.get("plotly_chart")
