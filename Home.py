@@ -4,7 +4,8 @@ import streamlit as st
 
 from core.accounts import RegistrationError, register
 from core.sessions import list_for
-from ui.auth import MAX_LOGIN_ATTEMPTS, authenticator, current_user
+from core.sharing import SharingError, answer_invitation, my_invitations
+from ui.auth import authenticator, current_user, sign_in_form
 from ui.menu import show_menu
 from ui.resources import db
 
@@ -19,13 +20,7 @@ if user is None:
              "and you get themes and summaries across everyone.")
     sign_in, create = st.tabs(["Sign in", "Create account"])
     with sign_in:
-        try:
-            auth.login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="login",
-                       fields={"Form name": "Sign in", "Login": "Sign in"})
-        except Exception as exc:  # stauth raises on too many attempts, with its own message
-            st.error(str(exc))
-        if st.session_state.get("authentication_status") is False:
-            st.error("Username or password is incorrect.")
+        sign_in_form(auth)
     with create:
         with st.form("register"):
             st.subheader("Create an account")
@@ -49,6 +44,20 @@ if user is None:
         st.stop()
 
 show_menu(user)
+if flash := st.session_state.pop("flash", None):
+    st.success(flash)
+for invitation, target in my_invitations(db(), user):
+    with st.container(border=True):
+        st.text(f"You are invited to the {target} as {invitation.role}.")
+        accept, decline, _ = st.columns([1, 1, 4])
+        for column, label, value in ((accept, "Accept", True), (decline, "Decline", False)):
+            if column.button(label, key=f"{label}_{invitation.id}"):
+                try:
+                    answer_invitation(db(), user, invitation.id, value)
+                except SharingError as exc:
+                    st.error(str(exc))
+                else:
+                    st.rerun()
 st.title("Your sessions")
 st.page_link("pages/new.py", label="New session", icon=":material/add_circle:")
 
@@ -60,14 +69,15 @@ if not sessions:
 
 STATUS = {"draft": "Draft", "launched": "Open", "closed": "Closed"}
 header = st.columns([4, 1.2, 1.2, 1.2, 2, 1, 1])
-for col, label in zip(header, ["Name", "Status", "Started", "Finished", "Last activity", "", ""]):
+for col, label in zip(header, ["Name", "Status / role", "Started", "Finished", "Last activity", "", ""]):
     col.markdown(f"**{label}**")
 for s in sessions:
     cols = st.columns([4, 1.2, 1.2, 1.2, 2, 1, 1], vertical_alignment="center")
     cols[0].text(s["name"])
-    cols[1].text(STATUS.get(s["status"], s["status"]))
+    cols[1].text(f"{STATUS.get(s['status'], s['status'])} · {s['role']}")
     cols[2].text(str(s["started"]))
     cols[3].text(str(s["finished"]))
     cols[4].text(f"{s['last_activity']:%Y-%m-%d %H:%M} UTC")
-    cols[5].page_link("pages/design.py", label="Design", query_params={"s": s["id"]})
+    if s["role"] != "viewer":
+        cols[5].page_link("pages/design.py", label="Design", query_params={"s": s["id"]})
     cols[6].page_link("pages/results.py", label="Results", query_params={"s": s["id"]})

@@ -11,7 +11,8 @@ from core.forms import FormField, validate_definition
 from core.guide import Step, generate_offline_guide, validate_guide
 from core.i18n import LANGUAGES
 from core.ids import new_id
-from core.permissions import Permission, require
+from core.permissions import Permission, require, visible_session_ids
+from core.repos import access as arepo
 from core.repos import sessions as srepo
 from core.repos.sessions import SessionRow
 from core.repos.users import User
@@ -77,7 +78,8 @@ def create_session(db: Database, owner: User, brief: Brief, *, template_key: str
 
 
 def get_for(db: Database, user: User | None, session_id: str, permission: Permission) -> SessionRow:
-    return require(user, permission, srepo.get_session(db, session_id))
+    """The session, if `user` holds `permission` on it (AccessDenied otherwise, whether or not it exists)."""
+    return require(db, user, permission, srepo.get_session(db, session_id))
 
 
 def update_brief(db: Database, user: User, session_id: str, brief: Brief) -> SessionRow:
@@ -148,6 +150,10 @@ def set_status(db: Database, user: User, session_id: str, status: str) -> Sessio
     if status == "launched" and not s.guide_version:
         raise InvalidInput(["Save a facilitation guide before launching."])
     srepo.update_session(db, session_id, status=status)
+    if status == "closed":  # final synthesis in the background (debounced; never blocks or raises)
+        from core import refresh
+
+        refresh.session_closed(db, session_id)
     return srepo.get_session(db, session_id)
 
 
@@ -157,7 +163,7 @@ def clone_session(db: Database, user: User, session_id: str) -> SessionRow:
     now = utcnow()
     name = f"Copy of {s.name}"[:120]
     copy = replace(s, id=new_id(), owner_id=user.id, name=name, status="draft", guide_version=None,
-                   created_at=now, updated_at=now)
+                   created_at=now, updated_at=now, project_id=None, visibility="editors")
     srepo.insert_session(db, copy)
     guide = srepo.get_guide_version(db, s.id, s.guide_version) if s.guide_version else None
     if guide:
@@ -167,11 +173,37 @@ def clone_session(db: Database, user: User, session_id: str) -> SessionRow:
 
 
 def delete_session(db: Database, user: User, session_id: str) -> None:
-    get_for(db, user, session_id, Permission.DELETE)
+    """Delete the session with its participants' data, members, invitations and public links (audited)."""
+    s = get_for(db, user, session_id, Permission.DELETE)
     srepo.delete_session_rows(db, session_id)
+    arepo.delete_memberships_of_resource(db, "session", session_id)
+    arepo.insert_audit(db, user.id, "session.delete", "session", session_id, {"name": s.name})
 
 
 def list_for(db: Database, user: User) -> list[dict]:
-    from core.permissions import visible_owner_filter
+    """Sessions the user may open, with stats and the user's role on each."""
+    roles = visible_session_ids(db, user)
+    rows = srepo.list_sessions_with_stats(db, list(roles))
+    for row in rows:
+        row["role"] = roles[row["id"]]
+    return rows
 
-    return srepo.list_sessions_with_stats(db, visible_owner_filter(user))
+
+CONSENT_MAX = 4000
+DEFAULT_CONSENT = (
+    "Your answers will be read by the organisers of this session and summarised together with other "
+    "participants' answers. You appear as a numbered participant, not by name. You can download your "
+    "conversation at the end, or delete your participation at any time from this page."
+)
+
+
+def consent_text(session: SessionRow) -> str:
+    return session.consent_text.strip() or DEFAULT_CONSENT
+
+
+def save_privacy(db: Database, user: User, session_id: str, consent: str, redact: bool) -> None:
+    """The consent text shown before the form, and redaction of personal details before model calls."""
+    get_for(db, user, session_id, Permission.EDIT)
+    if len(consent) > CONSENT_MAX:
+        raise InvalidInput({"consent": f"Keep the consent text under {CONSENT_MAX} characters."})
+    srepo.update_session(db, session_id, consent_text=consent.strip(), redact=redact)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core.accounts import credentials
+from core.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, credentials, record_login_result
 from core.config import secret_file, settings
 from core.repos import users as urepo
 from core.repos.users import User
 from ui.resources import db
 
 COOKIE_NAME = "harmonica_auth"
-MAX_LOGIN_ATTEMPTS = 5
 
 
 def authenticator() -> stauth.Authenticate:
@@ -54,3 +53,23 @@ def require_user() -> User:
         st.page_link("Home.py", label="Go to sign-in", icon=":material/login:")
         st.stop()
     return user
+
+
+def sign_in_form(auth: stauth.Authenticate) -> None:
+    """streamlit-authenticator's sign-in form, with failed attempts counted in the database."""
+    creds = auth.authentication_controller.authentication_model.credentials["usernames"]
+    before = {name: entry.get("failed_login_attempts", 0) for name, entry in creds.items()}
+    try:
+        auth.login(location="main", max_login_attempts=LOCK_AFTER_FAILURES, key="login",
+                   fields={"Form name": "Sign in", "Login": "Sign in"})
+    except Exception:  # raised when the username is at the attempt limit
+        st.error(f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes. "
+                 "An administrator can reset the password.")
+        return
+    for name, entry in creds.items():
+        if entry.get("failed_login_attempts", 0) > before.get(name, 0):
+            record_login_result(db(), name, False)
+    if st.session_state.get("authentication_status"):
+        record_login_result(db(), st.session_state["username"], True)
+    elif st.session_state.get("authentication_status") is False:
+        st.error("Username or password is incorrect.")

@@ -1,5 +1,8 @@
 """Foundation: users, sessions, guide versions, forms, participants, messages."""
 
+# No table references users(id) by foreign key: DuckDB turns an UPDATE of a row's indexed columns
+# (username, email) into delete + insert and rejects it while any foreign key points at the row, so an
+# account could never be renamed or erased. The repositories keep those references consistent.
 SQL = """
         CREATE TABLE users (
             id VARCHAR PRIMARY KEY,
@@ -13,7 +16,7 @@ SQL = """
         );
         CREATE TABLE sessions (
             id VARCHAR PRIMARY KEY,
-            owner_id VARCHAR NOT NULL REFERENCES users(id),
+            owner_id VARCHAR NOT NULL,            -- the creator (no FK: see below)
             name VARCHAR NOT NULL,
             objective VARCHAR NOT NULL,
             critical_items VARCHAR NOT NULL,      -- JSON list of strings
@@ -53,7 +56,7 @@ SQL = """
             session_id VARCHAR NOT NULL REFERENCES sessions(id),
             token VARCHAR NOT NULL UNIQUE,
             number INTEGER NOT NULL,              -- "Participant 7"
-            user_id VARCHAR REFERENCES users(id),
+            user_id VARCHAR,                      -- signed-in participants only (no FK: see below)
             status VARCHAR NOT NULL,              -- chatting | finished
             guide_version INTEGER NOT NULL,
             step INTEGER NOT NULL DEFAULT 0,      -- index of the current guide step

@@ -28,6 +28,10 @@ class SessionRow:
     guide_version: int | None
     created_at: datetime
     updated_at: datetime
+    project_id: str | None = None
+    visibility: str = "editors"
+    consent_text: str = ""
+    redact: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class GuideVersion:
 
 
 _COLUMNS = ("id, owner_id, name, objective, critical_items, context, template_key, status, language, "
-            "max_turns, anonymous, guide_version, created_at, updated_at")
+            "max_turns, anonymous, guide_version, created_at, updated_at, project_id, visibility, consent_text, redact")
 
 
 def _session(row: tuple) -> SessionRow:
@@ -50,13 +54,16 @@ def _session(row: tuple) -> SessionRow:
 
 
 def insert_session(db: Database, row: SessionRow) -> None:
+    """Insert the session and make `row.owner_id` its owner, in one transaction."""
     with db.write() as cur:
         cur.execute(
-            f"INSERT INTO sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' * 18)})",
             [row.id, row.owner_id, row.name, row.objective, json.dumps(row.critical_items), row.context,
              row.template_key, row.status, row.language, row.max_turns, row.anonymous, row.guide_version,
-             row.created_at, row.updated_at],
+             row.created_at, row.updated_at, row.project_id, row.visibility, row.consent_text, row.redact],
         )
+        cur.execute("INSERT INTO memberships VALUES ('session', ?, ?, 'owner', ?)",
+                    [row.id, row.owner_id, row.created_at])
 
 
 def get_session(db: Database, session_id: str) -> SessionRow | None:
@@ -66,6 +73,8 @@ def get_session(db: Database, session_id: str) -> SessionRow | None:
 
 def update_session(db: Database, session_id: str, **values) -> None:
     """Update the named columns (names are checked against the schema, values are parameters)."""
+    # owner_id is a foreign key: DuckDB rewrites such a row on UPDATE and then rejects it while other
+    # tables reference the session. Ownership lives in memberships; owner_id records the creator.
     allowed = set(_COLUMNS.replace(" ", "").split(",")) - {"id", "owner_id", "created_at"}
     unknown = set(values) - allowed
     if unknown:
@@ -81,16 +90,18 @@ def update_session(db: Database, session_id: str, **values) -> None:
         )
 
 
-def list_sessions_with_stats(db: Database, owner_id: str | None) -> list[dict]:
-    """Sessions (of one owner, or all when owner_id is None) with participant counts and last activity."""
-    where = "WHERE s.owner_id = ?" if owner_id is not None else ""
-    params = [owner_id] if owner_id is not None else []
+def list_sessions_with_stats(db: Database, session_ids: list[str]) -> list[dict]:
+    """The given sessions with participant counts and last activity, most recent first."""
+    if not session_ids:
+        return []
+    where = f"WHERE s.id IN ({', '.join('?' * len(session_ids))})"
+    params = list(session_ids)
     return db.fetchdicts(
         f"""
-        SELECT id, name, status, owner_id, created_at, updated_at, started, finished, simulated,
+        SELECT id, name, status, owner_id, project_id, created_at, updated_at, started, finished, simulated,
                greatest(updated_at, coalesce(last_message_at, updated_at)) AS last_activity
         FROM (
-        SELECT s.id, s.name, s.status, s.owner_id, s.created_at, s.updated_at,
+        SELECT s.id, s.name, s.status, s.owner_id, s.project_id, s.created_at, s.updated_at,
                count(p.id) FILTER (WHERE NOT p.simulated) AS started,
                count(p.id) FILTER (WHERE p.status = 'finished' AND NOT p.simulated) AS finished,
                count(p.id) FILTER (WHERE p.simulated) AS simulated,
@@ -100,7 +111,7 @@ def list_sessions_with_stats(db: Database, owner_id: str | None) -> list[dict]:
         LEFT JOIN (SELECT participant_id, max(created_at) AS last_at FROM messages GROUP BY participant_id) m
                ON m.participant_id = p.id
         {where}
-        GROUP BY s.id, s.name, s.status, s.owner_id, s.created_at, s.updated_at
+        GROUP BY s.id, s.name, s.status, s.owner_id, s.project_id, s.created_at, s.updated_at
         ) stats
         ORDER BY last_activity DESC
         """,
@@ -150,38 +161,54 @@ def replace_form(db: Database, session_id: str, fields: list[FormField]) -> None
         cur.execute("DELETE FROM form_fields WHERE session_id = ?", [session_id])
         for position, f in enumerate(fields):
             cur.execute(
-                "INSERT INTO form_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [session_id, position, f.key, f.label, f.type, f.required, json.dumps(f.options), f.min, f.max],
+                # named columns: migrations add columns (share_with_model in m0002, identifying in m0004)
+                "INSERT INTO form_fields (session_id, position, key, label, type, required, options, min_value, "
+                "max_value, share_with_model, identifying) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [session_id, position, f.key, f.label, f.type, f.required, json.dumps(f.options), f.min, f.max,
+                 f.share_with_model, f.identifying],
             )
         cur.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", [utcnow(), session_id])
 
 
 def get_form(db: Database, session_id: str) -> list[FormField]:
     rows = db.fetchall(
-        "SELECT key, label, type, required, options, min_value, max_value FROM form_fields "
-        "WHERE session_id = ? ORDER BY position",
+        "SELECT key, label, type, required, options, min_value, max_value, coalesce(share_with_model, FALSE), "
+        "coalesce(identifying, FALSE) FROM form_fields WHERE session_id = ? ORDER BY position",
         [session_id],
     )
-    return [FormField(k, label, t, req, json.loads(opts), mn, mx) for k, label, t, req, opts, mn, mx in rows]
+    return [FormField(k, label, t, req, json.loads(opts), mn, mx, share, ident)
+            for k, label, t, req, opts, mn, mx, share, ident in rows]
 
 
 def delete_session_rows(db: Database, session_id: str) -> None:
-    """Delete a session and everything under it, children first.
+    """Delete a session and every row under it: children first, one transaction per table.
 
     DuckDB checks foreign keys against committed state, so a child and its parent cannot be deleted in
-    the same transaction: each level is its own transaction. A failure part-way leaves a consistent
-    (smaller) session that a second delete finishes.
+    the same transaction. A failure part-way leaves a smaller, consistent session that a second delete
+    finishes. Tables are found by their `participant_id` / `session_id` columns, so tables added by later
+    features are covered; call-log rows are unlinked instead (see KEEP_WITHOUT_PARTICIPANT).
     """
-    participant_ids = "SELECT id FROM participants WHERE session_id = ?"
-    for sql in (
-        f"DELETE FROM messages WHERE participant_id IN ({participant_ids})",
-        f"DELETE FROM form_answers WHERE participant_id IN ({participant_ids})",
-        "DELETE FROM participants WHERE session_id = ?",
-        "DELETE FROM form_fields WHERE session_id = ?",
-        "DELETE FROM guide_versions WHERE session_id = ?",
-    ):
+    from core.repos.participants import KEEP_WITHOUT_PARTICIPANT
+
+    def tables_with(column: str) -> list[str]:
+        return [r[0] for r in db.fetchall(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = ? AND table_schema = 'main' "
+            "ORDER BY table_name", [column])]
+
+    in_session = "SELECT id FROM participants WHERE session_id = ?"
+    for table in tables_with("participant_id"):
         with db.write() as cur:
-            cur.execute(sql, [session_id])
-    # sessions.guide_version is not a foreign key, so the row itself can go now.
+            if table in KEEP_WITHOUT_PARTICIPANT:
+                cur.execute(f'UPDATE "{table}" SET participant_id = NULL WHERE participant_id IN ({in_session})',
+                            [session_id])
+            else:
+                cur.execute(f'DELETE FROM "{table}" WHERE participant_id IN ({in_session})', [session_id])
+    for table in tables_with("session_id"):
+        if table in ("participants",) or table in KEEP_WITHOUT_PARTICIPANT:
+            continue
+        with db.write() as cur:
+            cur.execute(f'DELETE FROM "{table}" WHERE session_id = ?', [session_id])
+    with db.write() as cur:
+        cur.execute("DELETE FROM participants WHERE session_id = ?", [session_id])
     with db.write() as cur:
         cur.execute("DELETE FROM sessions WHERE id = ?", [session_id])

@@ -60,3 +60,21 @@ def list_users(db: Database) -> list[User]:
 def set_password_hash(db: Database, user_id: str, password_hash: str) -> None:
     with db.write() as cur:
         cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+
+
+def set_disabled(db: Database, user_id: str, disabled: bool) -> None:
+    with db.write() as cur:
+        cur.execute("UPDATE users SET disabled = ? WHERE id = ?", [disabled, user_id])
+
+
+def erase_user(db: Database, user_id: str) -> None:
+    """Erase the account's personal data and disable it.
+
+    The row stays (emptied) because sessions, projects and audit entries refer to it by foreign key.
+    """
+    with db.write() as cur:
+        cur.execute(
+            "UPDATE users SET username = ?, email = ?, name = 'Deleted user', password_hash = '!', disabled = TRUE, "
+            "is_admin = FALSE WHERE id = ?",
+            [f"deleted-{user_id}", f"deleted-{user_id}@invalid", user_id],
+        )

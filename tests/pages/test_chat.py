@@ -28,6 +28,7 @@ def test_form_errors_are_shown_next_to_fields_and_nothing_is_created(db, creator
     s = launched_session(db, creator, form=FORM)
     at = chat_app(s=s.id).run()
     assert "Team retro" in texts(at) and "What happens to your words" in texts(at)
+    assert "numbered participant" in texts(at)  # the default consent text
     at.text_input[0].input("12")
     at.button[0].click().run()
     errors = [e.value for e in at.error]
@@ -39,6 +40,10 @@ def test_participant_journey_with_token_in_url(db, creator):
     s = launched_session(db, creator, form=FORM)
     at = chat_app(s=s.id).run()
     at.radio[0].set_value("Blue")
+    at.button[0].click().run()
+    assert "Please agree to take part" in texts(at)  # consent first
+    assert prepo.list_participants(db, s.id) == []
+    at.checkbox(key="consent").check()
     at.button[0].click().run()
     token = at.query_params["p"]
     token = token[0] if isinstance(token, list) else token
@@ -98,8 +103,9 @@ def test_participant_text_is_rendered_inert(db, creator):
     bait = "![x](http://127.0.0.1:9/t.png) <img src=x onerror=alert(1)> **bold**"
     conversation.send(db, token, bait)
     at = chat_app(s=s.id, p=token).run()
-    rendered = [m.value for m in at.markdown if "127" in m.value]
-    assert rendered == [r"\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/t\.png\) \<img src\=x onerror\=alert\(1\)\> \*\*bold\*\*"]
+    # shown with st.text: literal characters, no Markdown (no image, no link, no bold) and no HTML
+    assert bait in [e.value for e in at.text]
+    assert not [m.value for m in at.markdown if "127.0.0.1" in m.value]
 
 
 def test_finished_conversation_offers_transcript_download(db, creator):
@@ -109,3 +115,14 @@ def test_finished_conversation_offers_transcript_download(db, creator):
     at = chat_app(s=s.id, p=token).run()
     assert "finished this conversation" in texts(at)
     assert not [b for b in at.button if b.label == "Send"]
+
+
+def test_participant_can_delete_their_participation(db, creator):
+    s = launched_session(db, creator)
+    token = conversation.join(db, s.id).token
+    conversation.send(db, token, LONG)
+    at = chat_app(s=s.id, p=token).run()
+    next(b for b in at.button if b.label == "Delete my participation").click().run()
+    next(b for b in at.button if b.label == "Delete everything").click().run()
+    assert prepo.get_by_token(db, token) is None
+    assert "has been deleted" in texts(at)
