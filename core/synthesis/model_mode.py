@@ -16,12 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from typing import Callable
 
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from core.config import live
 from core.db import Database
 from core.repos import synthesis as repo
 from core.synthesis.units import STATEMENT_COLUMNS, build_statements, content_hash
@@ -222,7 +222,7 @@ def model_hooks(db: Database) -> dict[str, Callable] | None:
 def endpoint_embedder(client):
     """The endpoint's /v1/embeddings (cached by content hash) when HARMONICA_SYNTHESIS_EMBEDDINGS=endpoint and one
     probe call succeeds; else None (the offline TF-IDF embedder). Opt-in: many local servers have no embeddings."""
-    if os.environ.get("HARMONICA_SYNTHESIS_EMBEDDINGS", "").strip().lower() != "endpoint":
+    if live("HARMONICA_SYNTHESIS_EMBEDDINGS", "").strip().lower() != "endpoint":
         return None
     from core.synthesis.embed import FunctionEmbedder
 
