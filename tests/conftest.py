@@ -7,6 +7,8 @@ import pytest
 from core import config, db as dbmod
 from core.accounts import register
 from core.db import open_database
+from tests.browser import (browser, new_page, pages, playwright_driver,  # noqa: F401  (shared fixtures)
+                           pytest_runtest_makereport, shown_exceptions)
 
 
 @pytest.fixture(autouse=True)
