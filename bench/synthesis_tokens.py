@@ -1,0 +1,84 @@
+"""Model mode: tokens sent per full synthesis at 10, 100 and 1,000 participants, against the fake OpenAI server
+(tests/fakes), by step. The summary step must not grow with N; extraction grows linearly (one call per
+participant) but is cached by transcript hash, so a re-run after +1 participant extracts once.
+
+    PYTHONPATH=. python bench/synthesis_tokens.py [--sizes 10 100 1000]
+
+Token counts are the fake server's (words and punctuation of the prompt, like core.text.count_tokens), not a
+real tokenizer's; the fake's replies are schema examples, so its "quotes" fail the verbatim check and those
+participants are split offline (this measures what is sent, not answer quality).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._setup import TextBank, bulk_load, make_owner, make_session, temp_database  # noqa: E402
+from core.llm import LLMSettings  # noqa: E402
+from core.llm.client import LLMClient  # noqa: E402
+from core.repos import sessions as srepo  # noqa: E402
+from core.synthesis.model_mode import Extractor, Namer, Summarizer  # noqa: E402
+from core.synthesis.pipeline import synthesize  # noqa: E402
+from tests.fakes.fake_openai import FakeOpenAI  # noqa: E402
+
+
+def run(n: int, fake: FakeOpenAI) -> dict:
+    records = []
+    settings = LLMSettings(api_key="sk-bench", base_url=fake.base_url, model_facilitation="fake-chat",
+                           model_generation="fake-chat", model_synthesis="fake-chat", timeout_s=10, max_retries=0)
+    bank = TextBank()
+    with temp_database() as (db, _), LLMClient(settings, on_call=records.append) as client:
+        owner = make_owner(db)
+        session = make_session(db, owner, f"tokens {n}")
+        bulk_load(db, session, n, 10, bank, finished_share=1.0)
+
+        def hooks():
+            namer = Namer(client, "fake-chat")
+            namer.model = "fake-chat"
+            return {"namer": namer, "extractor": Extractor(db, client, "fake-chat"),
+                    "summarizer": Summarizer(client, "fake-chat")}
+
+        t = time.perf_counter()
+        out = synthesize(db, [session.id], mode="model", **hooks())
+        secs = time.perf_counter() - t
+        by = defaultdict(int)
+        calls = defaultdict(int)
+        for r in records:
+            by[r.purpose] += r.input_tokens or 0
+            calls[r.purpose] += 1
+        records.clear()
+        bulk_load(db, srepo.get_session(db, session.id), 1, 10, bank, finished_share=1.0)
+        synthesize(db, [session.id], mode="model", allow_incremental=False, **hooks())
+        again = defaultdict(int)
+        for r in records:
+            again[r.purpose] += 1
+        return {"n": n, "statements": out.stats["statements"], "themes": out.stats["themes"], "seconds": round(secs, 1),
+                "tokens": dict(by), "calls": dict(calls), "plus1_calls": dict(again)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    args = parser.parse_args()
+    with FakeOpenAI() as fake:
+        print("| participants | statements | themes | extract tokens (calls) | naming tokens (calls) | "
+              "summary tokens | re-run after +1: extract calls | time |")
+        print("|---|---|---|---|---|---|---|---|")
+        for n in args.sizes:
+            r = run(n, fake)
+            t, c = r["tokens"], r["calls"]
+            print(f"| {n} | {r['statements']:,} | {r['themes']} | {t.get('synthesis.extract', 0):,} "
+                  f"({c.get('synthesis.extract', 0)}) | {t.get('synthesis.name', 0):,} ({c.get('synthesis.name', 0)}) | "
+                  f"{t.get('synthesis.summary', 0):,} | {r['plus1_calls'].get('synthesis.extract', 0)} | "
+                  f"{r['seconds']} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
