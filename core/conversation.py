@@ -18,7 +18,7 @@ from core.facilitation.protocol import Action, Facilitator, Turn, TurnContext, T
 from core.facilitation.tracker import is_skip, plan_after_answer
 from core.forms import FormField, validate_answers
 from core.guide import Step
-from core.i18n import phrase
+from core.i18n import LANGUAGES, phrase
 from core.ids import looks_like_id
 from core.llm.errors import LLMError
 from core.repos import participants as prepo
@@ -48,6 +48,11 @@ class Chat:
     @property
     def finished(self) -> bool:
         return self.participant.status == "finished"
+
+    @property
+    def language(self) -> str:
+        """The conversation's language: the participant's choice when allowed, else the session's."""
+        return self.participant.language or self.session.language
 
     @property
     def awaiting_reply(self) -> bool:
@@ -96,7 +101,8 @@ CONSENT_KEY = "_consent"
 
 
 def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *, user_id: str | None = None,
-         simulated: bool = False, consented: bool = True, ask_first: bool = True) -> Participant:
+         simulated: bool = False, consented: bool = True, ask_first: bool = True,
+         language: str | None = None) -> Participant:
     """Check the form answers, create the participant with them, and ask the first question.
 
     A signed-in participant who joins again gets their existing conversation back. With `ask_first=False`
@@ -112,8 +118,9 @@ def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *
         errors[CONSENT_KEY] = "Please agree to take part before starting."
     if errors:
         raise FormErrors(errors)
+    chosen = language if session.language_choice and language in LANGUAGES else None
     participant = prepo.insert_participant(db, session.id, session.guide_version or 1, "chatting",
-                                           simulated=simulated, user_id=user_id, answers=clean)
+                                           simulated=simulated, user_id=user_id, answers=clean, language=chosen)
     if ask_first:
         respond(db, participant.token)
     return prepo.get_participant(db, participant.id)
@@ -145,7 +152,7 @@ def record_answer(db: Database, token: str, raw_text: str) -> SendResult:
         return SendResult(error=cleaned.error)
     if chat.awaiting_reply:
         return SendResult(error=WAIT_FOR_REPLY)
-    kind = "skip" if is_skip(cleaned.text, chat.session.language) else "answer"
+    kind = "skip" if is_skip(cleaned.text, chat.language) else "answer"
     return _append_answer(db, chat, kind, cleaned.text, cleaned.notice)
 
 
@@ -201,7 +208,7 @@ def shared_answers(form: list[FormField], answers: dict[str, str]) -> dict[str, 
 
 def turn_context(chat: Chat, plan: TurnPlan) -> TurnContext:
     history = [Turn(m.role, m.kind, m.step, m.content) for m in chat.messages]
-    return TurnContext(chat.session.name, chat.session.language, chat.session.objective, chat.steps, plan, history,
+    return TurnContext(chat.session.name, chat.language, chat.session.objective, chat.steps, plan, history,
                        shared_answers(chat.form, chat.answers), chat.session.id, chat.participant.id)
 
 
@@ -233,7 +240,7 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
             log.warning("facilitator failed (attempt %d of %d): %s", attempt, attempts, exc,
                         exc_info=not isinstance(exc, LLMError))
             if on_text:
-                on_text(phrase(chat.session.language, "retry_apology"))
+                on_text(phrase(chat.language, "retry_apology"))
             if attempt < attempts:
                 time.sleep(float(getattr(facilitator, "retry_delay_s", 0.0)) * attempt)
     if text is None:

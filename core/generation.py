@@ -115,6 +115,12 @@ def refine_guide_version(db: Database, user: User, session_id: str, instruction:
     return _save(db, session, steps, summary, f"refined by the model: {instruction}")
 
 
+def from_template(db: Database, session: SessionRow) -> bool:
+    """True when the session's current guide is a template's own, written by people."""
+    guide = srepo.get_guide_version(db, session.id, session.guide_version) if session.guide_version else None
+    return guide is not None and guide.source == "template"
+
+
 def guide_summary(db: Database, session_id: str, version: int | None) -> str:
     """The participant-facing summary for a guide version ('' when the model wrote none)."""
     return guide_summaries.summary_for(db, session_id, version)

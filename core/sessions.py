@@ -37,6 +37,7 @@ class SessionSettings:
     max_turns: int = 30
     anonymous: bool = True
     language: str = "en"
+    language_choice: bool = False   # participants may choose another language for their conversation
 
 
 def validate_settings(s: SessionSettings) -> dict[str, str]:
@@ -139,7 +140,7 @@ def save_settings(db: Database, user: User, session_id: str, settings: SessionSe
     if errors:
         raise InvalidInput(errors)
     srepo.update_session(db, session_id, max_turns=settings.max_turns, anonymous=settings.anonymous,
-                         language=settings.language)
+                         language=settings.language, language_choice=settings.language_choice)
 
 
 def set_status(db: Database, user: User, session_id: str, status: str) -> SessionRow:

@@ -12,7 +12,7 @@ from core.permissions import AccessDenied
 from core.privacy import delete_participation
 from core.results import participant_view
 from core.sessions import consent_text
-from core.i18n import phrase
+from core.i18n import LANGUAGES, phrase
 from core.repos import sessions as srepo
 from ui.chat_view import render_form, show_message
 from ui.resources import db
@@ -52,6 +52,9 @@ else:
             st.stop()
         user_id = signed_in.id
     lang = session.language
+    if session.language_choice:
+        lang = st.selectbox("Language", list(LANGUAGES), index=list(LANGUAGES).index(session.language),
+                            format_func=LANGUAGES.get, key="language")
     st.title(session.name)
     st.write(session.objective)
     st.markdown("**What happens to your words**")
@@ -72,7 +75,8 @@ else:
         try:
             # model mode: the opening question is streamed below, on the next run
             participant = conversation.join(db(), session.id, answers, user_id=user_id,
-                                            ask_first=not modes.model_mode(), consented=consented)
+                                            ask_first=not modes.model_mode(), consented=consented,
+                                            language=lang)
         except FormErrors as exc:
             st.session_state["_form_errors"] = exc.errors
             st.rerun()
@@ -84,7 +88,7 @@ else:
     st.stop()
 
 # --- the conversation ---------------------------------------------------------------------------------
-lang = chat.session.language
+lang = chat.language
 st.title(chat.session.name)
 if chat.finished:
     st.success("You have finished this conversation. Thank you!")

@@ -189,9 +189,14 @@ with settings_tab:
         anonymous = st.toggle("Anonymous participation (no account needed)", value=session.anonymous)
         language = st.selectbox("Session language", list(LANGUAGES), index=list(LANGUAGES).index(session.language),
                                 format_func=LANGUAGES.get)
+        language_choice = st.toggle(
+            "Let participants choose their language", value=session.language_choice,
+            help="The AI facilitator then speaks their language; offline, the fixed phrases change and the "
+                 "guide's questions are asked as written.")
         if st.form_submit_button("Save settings", type="primary"):
             try:
-                service.save_settings(db(), user, session.id, SessionSettings(int(max_turns), anonymous, language))
+                service.save_settings(db(), user, session.id,
+                                      SessionSettings(int(max_turns), anonymous, language, language_choice))
             except InvalidInput as exc:
                 set_errors("settings", exc.errors)
                 st.rerun()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from core import generation, modes
 from core.brief import Brief, parse_items
+from core.llm import LLMError
 from core.i18n import LANGUAGES
 from core.sessions import InvalidInput, SessionSettings, create_session
 from core.templates import load_templates
@@ -47,6 +49,14 @@ if submitted:
     except InvalidInput as exc:
         set_errors("brief", exc.errors)
         st.rerun()
-    else:
-        set_errors("brief", None)
-        st.switch_page("pages/design.py", query_params={"s": session.id})
+    set_errors("brief", None)
+    if (model := modes.client(db())) is not None and not generation.from_template(db(), session):
+        # Model mode: the model writes the first guide (a template's own guide is kept as written);
+        # the rule-based version 1 stays if the model fails.
+        with st.spinner("The model is writing the facilitation guide…"):
+            try:
+                version = generation.generate_guide_version(db(), user, session.id, model)
+                st.session_state["flash"] = f"The model wrote the guide (version {version})."
+            except (LLMError, InvalidInput) as exc:
+                st.session_state["flash"] = f"Using the rule-based guide: the model could not write one ({exc})."
+    st.switch_page("pages/design.py", query_params={"s": session.id})

@@ -173,3 +173,17 @@ def test_stream_and_reply_agree():
     ctx = TurnContext("S", "en", "obj", [Step("Q1?", "P1?")], TurnPlan(Action.ASK, 0, "start"), [])
     f = OfflineFacilitator()
     assert "".join(f.stream(ctx)) == f.reply(ctx)
+
+
+def test_participant_language_choice_when_allowed(db, creator):
+    from core.sessions import SessionSettings, save_settings
+
+    s = launched_session(db, creator)
+    fixed = conversation.join(db, s.id, language="fr")
+    assert conversation.load_chat(db, fixed.token).language == "en"  # not allowed: the session's language
+    save_settings(db, creator, s.id, SessionSettings(language="en", language_choice=True))
+    chosen = conversation.join(db, s.id, language="fr")
+    chat = conversation.load_chat(db, chosen.token)
+    assert chat.language == "fr" and chat.messages[0].content.startswith("Bienvenue")
+    assert conversation.turn_context(chat, conversation.next_plan(chat)).language == "fr"  # what a model sees
+    assert conversation.load_chat(db, conversation.join(db, s.id, language="xx").token).language == "en"

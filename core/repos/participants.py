@@ -29,6 +29,7 @@ class Participant:
     included: bool
     started_at: datetime
     finished_at: datetime | None
+    language: str | None = None   # the participant's choice, when the session allows one
 
     @property
     def display_name(self) -> str:
@@ -50,24 +51,24 @@ class Message:
 
 
 _P_COLUMNS = ("id, session_id, token, number, user_id, status, guide_version, step, probed, simulated, included, "
-              "started_at, finished_at")
+              "started_at, finished_at, language")
 _M_COLUMNS = "id, participant_id, seq, role, kind, step, content, tokens, source, created_at"
 
 
 def insert_participant(db: Database, session_id: str, guide_version: int, status: str,
                        simulated: bool = False, user_id: str | None = None,
-                       answers: dict[str, str] | None = None) -> Participant:
+                       answers: dict[str, str] | None = None, language: str | None = None) -> Participant:
     """Create a participant together with their form answers, in one transaction."""
     with db.write() as cur:
         number = cur.execute(
             "SELECT coalesce(max(number), 0) + 1 FROM participants WHERE session_id = ?", [session_id]
         ).fetchone()[0]
         p = Participant(new_id(), session_id, new_token(), number, user_id, status, guide_version, 0, False,
-                        simulated, True, utcnow(), None)
+                        simulated, True, utcnow(), None, language)
         cur.execute(
-            f"INSERT INTO participants ({_P_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO participants ({_P_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             [p.id, p.session_id, p.token, p.number, p.user_id, p.status, p.guide_version, p.step, p.probed,
-             p.simulated, p.included, p.started_at, p.finished_at],
+             p.simulated, p.included, p.started_at, p.finished_at, p.language],
         )
         for key, value in (answers or {}).items():
             cur.execute("INSERT INTO form_answers VALUES (?, ?, ?)", [p.id, key, value])

@@ -32,6 +32,7 @@ class SessionRow:
     visibility: str = "editors"
     consent_text: str = ""
     redact: bool = False
+    language_choice: bool = False   # participants may pick the conversation's language
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class GuideVersion:
 
 
 _COLUMNS = ("id, owner_id, name, objective, critical_items, context, template_key, status, language, "
-            "max_turns, anonymous, guide_version, created_at, updated_at, project_id, visibility, consent_text, redact")
+            "max_turns, anonymous, guide_version, created_at, updated_at, project_id, visibility, consent_text, redact, "
+            "language_choice")
 
 
 def _session(row: tuple) -> SessionRow:
@@ -57,10 +59,11 @@ def insert_session(db: Database, row: SessionRow) -> None:
     """Insert the session and make `row.owner_id` its owner, in one transaction."""
     with db.write() as cur:
         cur.execute(
-            f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' * 18)})",
+            f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' * 19)})",
             [row.id, row.owner_id, row.name, row.objective, json.dumps(row.critical_items), row.context,
              row.template_key, row.status, row.language, row.max_turns, row.anonymous, row.guide_version,
-             row.created_at, row.updated_at, row.project_id, row.visibility, row.consent_text, row.redact],
+             row.created_at, row.updated_at, row.project_id, row.visibility, row.consent_text, row.redact,
+             row.language_choice],
         )
         cur.execute("INSERT INTO memberships VALUES ('session', ?, ?, 'owner', ?)",
                     [row.id, row.owner_id, row.created_at])

@@ -185,3 +185,31 @@ def test_form_share_flag_is_saved_from_the_design_page(db, creator):
     _button(at, "Save form").click().run()
     assert not at.exception
     assert [(f.key, f.share_with_model) for f in srepo.get_form(db, s.id)] == [("email", False), ("role", True)]
+
+
+def test_new_session_in_model_mode_gets_a_model_written_guide(db, creator, model_env):
+    items = BRIEF.critical_items
+    model_env.script({"content": guide_json([{"question": "Tell me what went well?", "critical_item": items[0]}])})
+    at = app("pages/new.py", user=creator).run()
+    at.text_input[0].input(BRIEF.name)
+    at.text_area[0].input(BRIEF.objective)
+    at.text_area[1].input("\n".join(items))
+    at.button[0].click().run()
+    assert not at.exception
+    (row,) = sessions.list_for(db, creator)
+    versions = srepo.list_guide_versions(db, row["id"])
+    assert [(v.version, v.source) for v in versions] == [(2, "model"), (1, "offline")]
+    assert versions[0].steps[0].question == "Tell me what went well?"
+
+
+def test_new_session_keeps_the_rule_based_guide_when_the_model_fails(db, creator, model_env):
+    model_env.script({"status": 500}, {"status": 500}, {"status": 500}, {"status": 500})
+    at = app("pages/new.py", user=creator).run()
+    at.text_input[0].input(BRIEF.name)
+    at.text_area[0].input(BRIEF.objective)
+    at.text_area[1].input("\n".join(BRIEF.critical_items))
+    at.button[0].click().run()
+    assert not at.exception
+    (row,) = sessions.list_for(db, creator)
+    assert [v.source for v in srepo.list_guide_versions(db, row["id"])] == ["offline"]
+    assert "rule-based guide" in texts(at)
