@@ -229,9 +229,14 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
     source = facilitator.source
     text = None
     attempts = 1 + max(0, int(getattr(facilitator, "retries", 0)))
+    model_ctx = ctx
+    if chat.session.redact and facilitator.source != "offline":  # personal details never reach the model
+        from core.privacy import names_to_redact, redact_context
+
+        model_ctx = redact_context(ctx, names_to_redact(db, chat.participant.id, chat.session.id))
     for attempt in range(1, attempts + 1):
         try:
-            text = _collect(facilitator.stream(ctx), on_text)
+            text = _collect(facilitator.stream(model_ctx), on_text)
             break
         except Exception as exc:  # any model failure: apologise and retry, then the offline wording takes over
             if isinstance(facilitator, OfflineFacilitator):

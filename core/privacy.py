@@ -31,6 +31,54 @@ def names_to_redact(db: Database, participant_id: str, session_id: str) -> list[
             if f.identifying and f.type == "short_text" and f.key in answers]
 
 
+def session_names(db: Database, session_ids: list[str]) -> list[str]:
+    """Every declared name (identifying short-text answers) of the sessions' participants."""
+    names: list[str] = []
+    for session_id in session_ids:
+        for participant in prepo.list_participants(db, session_id):
+            names += names_to_redact(db, participant.id, session_id)
+    return names
+
+
+def redacts(db: Database, session_ids: list[str]) -> bool:
+    """True when any of the sessions asks for redaction before model calls."""
+    return any((s := srepo.get_session(db, sid)) is not None and s.redact for sid in session_ids)
+
+
+def redact_context(ctx, names: list[str]):
+    """A facilitation TurnContext whose participant text and shared answers are redacted (for a model)."""
+    from dataclasses import replace
+
+    history = [replace(t, content=redact(t.content, names)) if t.role == "participant" else t for t in ctx.history]
+    shared = {label: redact(value, names) for label, value in ctx.shared_form.items()}
+    return replace(ctx, history=history, shared_form=shared)
+
+
+class RedactingModel:
+    """Wraps a model client so every message and text it sends is redacted first; the rest is delegated."""
+
+    def __init__(self, client, names: list[str]):
+        self._client, self._names = client, names
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def _clean(self, messages):
+        return [{**m, "content": redact(m["content"], self._names)} for m in messages]
+
+    def complete(self, messages, **kwargs):
+        return self._client.complete(self._clean(messages), **kwargs)
+
+    def stream(self, messages, **kwargs):
+        return self._client.stream(self._clean(messages), **kwargs)
+
+    def structured(self, messages, schema, **kwargs):
+        return self._client.structured(self._clean(messages), schema, **kwargs)
+
+    def embed(self, texts, **kwargs):
+        return self._client.embed([redact(t, self._names) for t in texts], **kwargs)
+
+
 def delete_participation(db: Database, token: str) -> None:
     """Delete a participant's messages, form answers, derived quotes and theme assignments, and the participant.
 

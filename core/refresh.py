@@ -52,7 +52,7 @@ def _default_runner(db: Database, session_id: str, reason: str) -> None:
         if latest.mode == "model":
             from core.synthesis.model_mode import model_hooks
 
-            hooks = model_hooks(db) or {}
+            hooks = model_hooks(db, [session_id]) or {}
     pipeline.synthesize(db, [session_id], trigger=f"auto:{reason}", params=params,
                         mode="model" if hooks else "offline", **hooks)
 

@@ -60,6 +60,14 @@ def _client(db: Database):
     return modes.client(db)
 
 
+def _redacting(db: Database, client, session_ids: list[str]):
+    from core.privacy import RedactingModel, redacts, session_names
+
+    if client is None or not redacts(db, session_ids):
+        return client
+    return RedactingModel(client, session_names(db, session_ids))
+
+
 def transcript_hash(answers: pd.DataFrame) -> str:
     h = hashlib.sha256()
     for r in answers.itertuples(index=False):
@@ -204,9 +212,13 @@ class Summarizer:
         return f"{text}\n\n(Written by the model {self.model} from the theme table and quotes.)" if text else None
 
 
-def model_hooks(db: Database) -> dict[str, Callable] | None:
-    """namer / extractor / summarizer for pipeline.synthesize in model mode, or None when offline."""
-    client = _client(db)
+def model_hooks(db: Database, session_ids: list[str] | None = None) -> dict[str, Callable] | None:
+    """namer / extractor / summarizer for pipeline.synthesize in model mode, or None when offline.
+
+    When one of `session_ids` asks for redaction, every text sent to the model is redacted first; a
+    claim whose quote then no longer matches its message fails the verbatim check and is dropped.
+    """
+    client = _redacting(db, _client(db), session_ids or [])
     if client is None:
         return None
     model = client.settings.model_synthesis
@@ -235,9 +247,9 @@ def endpoint_embedder(client):
                             lambda texts: client.embed(texts, purpose="synthesis.embed"), batch=256)
 
 
-def model_answer(answer, db: Database | None = None):
+def model_answer(answer, db: Database | None = None, session_ids: list[str] | None = None):
     """Rewrite an offline ask-the-data answer with the model, from its citations only."""
-    client = _client(db) if db is not None else None
+    client = _redacting(db, _client(db), session_ids or []) if db is not None else None
     if client is None or not answer.citations:
         return answer
     quotes = "\n".join(f"{c.ref} \"{c.text}\"" for c in answer.citations)
