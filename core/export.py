@@ -15,7 +15,7 @@ import pandas as pd
 from core.db import Database
 from core.permissions import Permission
 from core.repos import synthesis as synrepo
-from core.formats import FORMATS, Format  # noqa: F401  (Format re-exported for callers)
+from core.formats import FORMATS
 from core.repos.users import User
 from core.results import (SynthesisView, coverage, overview, segment_fields, segments, session_results,
                           synthesis_view)

@@ -7,8 +7,10 @@ import pytest
 from core import config, db as dbmod
 from core.accounts import register
 from core.db import open_database
-from tests.browser import (browser, new_page, pages, playwright_driver,  # noqa: F401  (shared fixtures)
+# Fixtures shared by every folder: one browser for all browser tests, one fake OpenAI server process.
+from tests.browser import (browser, new_page, pages, playwright_driver,  # noqa: F401
                            pytest_runtest_makereport, shown_exceptions)
+from tests.fakes.fixtures import fake_openai  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 import duckdb
 import pytest
 
-from core.db import Database, DatabaseLocked, open_database
+from core.db import Database, open_database
 from core.migrations import MIGRATIONS, apply_migrations
 
 

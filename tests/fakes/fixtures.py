@@ -1,6 +1,6 @@
 """Pytest fixture for the fake OpenAI server.
 
-Use it with `from tests.fakes.fixtures import fake_openai  # noqa: F401`.
+tests/conftest.py makes it available to every test as the `fake_openai` fixture.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tests.fakes.fake_openai import FakeOpenAI
-from tests.fakes.fixtures import fake_openai  # noqa: F401 - pytest fixture
 from tests.fakes.openai_server import EMBEDDING_DIMS, example_from_schema
 
 CHAT = "/v1/chat/completions"

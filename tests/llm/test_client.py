@@ -28,7 +28,6 @@ from core.llm import (
     TextModel,
 )
 from tests.fakes.fake_openai import FakeOpenAI, closed_port_url
-from tests.fakes.fixtures import fake_openai  # noqa: F401 - pytest fixture
 
 API_KEY = "sk-test-SECRET-0123456789abcdef"
 CHAT = "/v1/chat/completions"

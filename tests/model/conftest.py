@@ -8,7 +8,6 @@ import pytest
 
 from core import config, modes
 from tests.fakes.fake_openai import FakeOpenAI
-from tests.fakes.fixtures import fake_openai  # noqa: F401 - pytest fixture
 
 API_KEY = "sk-test-SECRET-model-mode-0123456789"
 CHAT = "/v1/chat/completions"

@@ -6,7 +6,6 @@ import pytest
 from pydantic import BaseModel
 
 from core.llm import LLMClient, LLMOutputError, LLMRequestError, LLMSettings
-from tests.fakes.fixtures import fake_openai  # noqa: F401 - pytest fixture
 from tests.model.conftest import CHAT
 
 
