@@ -117,11 +117,12 @@ class ThemeView:
     sentiment: dict[str, int]
     quotes: list[QuoteView] = field(default_factory=list)
     origin: str = "cluster"
+    sessions: dict[str, int] = field(default_factory=dict)   # session id -> distinct participants raising it
 
 
 @dataclass
 class SynthesisView:
-    session: SessionRow
+    session: SessionRow | None      # None for a project view (ProjectView.sessions lists its sessions)
     run: Run
     themes: list[ThemeView]
     statements: pd.DataFrame
@@ -184,9 +185,15 @@ def _build_view(db: Database, session: SessionRow, run_id: str | None = None) ->
         run = synrepo.latest_run(db, session.id)
     if run is None:
         return None
-    names = _names(db, [session.id])
+    return _run_view(db, session, run, _names(db, [session.id]))
+
+
+def _run_view(db: Database, session: SessionRow | None, run: Run, names: dict[str, str]) -> SynthesisView:
+    """Themes with their quotes (named by `names`: participant id -> label) and per-session counts of a done run."""
     statements = synrepo.statements_frame(db, run.id)
     by_id = statements.set_index("statement_id")
+    assigned = statements.dropna(subset=["theme_id"])
+    per_session = assigned.groupby(["theme_id", "session_id"])["participant_id"].nunique()
     analysed = int(run.stats.get("participants", 0))
     themes = []
     for r in synrepo.themes_frame(db, run.id).itertuples(index=False):
@@ -198,15 +205,16 @@ def _build_view(db: Database, session: SessionRow, run_id: str | None = None) ->
             quotes.append(QuoteView(f"Q{r.position + 1}.{i}", sid, s["message_id"], s["participant_id"],
                                     names.get(s["participant_id"], "Participant"), s["text"], int(s["step"]),
                                     s["question"]))
+        sessions = {str(k[1]): int(v) for k, v in per_session.items() if k[0] == r.theme_id}
         themes.append(ThemeView(r.theme_id, int(r.position), r.label, r.description, json.loads(r.keywords),
                                 int(r.participants), int(r.mentions),
                                 100.0 * r.participants / analysed if analysed else 0.0, json.loads(r.sentiment),
-                                quotes, r.origin))
-    latest = synrepo.latest_run(db, session.id)
+                                quotes, r.origin, sessions))
+    latest = synrepo.latest_run(db, run.scope)
     up_to_date = (latest is not None and latest.id == run.id
                   and pipeline.current_input_hash(db, run.session_ids, _params(run), run.mode, run.embedder)
                   == run.input_hash)
-    return SynthesisView(session, run, themes, statements, analysed, up_to_date, synrepo.list_runs(db, session.id))
+    return SynthesisView(session, run, themes, statements, analysed, up_to_date, synrepo.list_runs(db, run.scope))
 
 
 def _params(run: Run) -> pipeline.Params:
@@ -232,13 +240,18 @@ def run_synthesis(db: Database, user: User | None, session_id: str, *, mode: str
     """Run and store a synthesis. Model mode needs a configured model; without one it runs offline (the run
     records the mode it actually used)."""
     session = get_for(db, user, session_id, Permission.VIEW_RESULTS)
-    hooks: dict = {}
-    if mode == "model":
-        from core.synthesis.model_mode import model_hooks
-
-        hooks = model_hooks(db) or {}
+    hooks = _hooks(db, mode, [session.id])
     return pipeline.synthesize(db, [session.id], progress=progress, trigger=trigger,
                                mode="model" if hooks else "offline", params=params, **hooks)
+
+
+def _hooks(db: Database, mode: str, session_ids: list[str]) -> dict:
+    """Model-mode hooks for pipeline.synthesize, or {} (offline) when the mode is offline or no model is set."""
+    if mode != "model":
+        return {}
+    from core.synthesis.model_mode import model_hooks
+
+    return model_hooks(db, session_ids) or {}
 
 
 @dataclass
@@ -306,7 +319,7 @@ def ask(db: Database, user: User | None, view: SynthesisView, question: str, mod
     if mode != "offline" and answer.citations:
         from core.synthesis.model_mode import model_answer
 
-        answer = model_answer(answer, db)
+        answer = model_answer(answer, db, [view.session.id])
     return answer
 
 
@@ -337,3 +350,85 @@ def edit_codebook(db: Database, user: User, session_id: str, op: str, **args) ->
 def codebook_edits(db: Database, user: User | None, session_id: str) -> list[synrepo.Edit]:
     session = get_for(db, user, session_id, Permission.VIEW_RESULTS)
     return synrepo.list_edits(db, session.id)
+
+
+# ------------------------------------------------------------------------------------ project synthesis
+# The same synthesis across the sessions of a project: themes counted over all of them, with a per-session
+# breakdown. A user gets the project's sessions whose results they may see (Permission.VIEW_RESULTS on each),
+# never more: a viewer of the project does not see sessions whose owner kept results to editors.
+#
+# Scope key: "project:<id>:<hash of the sorted session ids>". Runs are stored (and incrementally updated, and
+# looked up) per scope, so a run is only ever shown to someone whose visible set of sessions is exactly the set
+# it was built from, and adding or removing a session (or a visibility change) starts a new scope instead of
+# updating a run built over another set. That is simpler and safer than one "project:<id>" scope whose runs would
+# have to be filtered by their session_ids on every read (and whose incremental updates would mix sets). Runs of
+# an earlier set stay stored under their own scope and become current again if the set returns to it.
+
+import hashlib  # noqa: E402
+
+from core.permissions import ProjectPermission, require_project  # noqa: E402
+from core.repos import access as arepo  # noqa: E402
+from core.repos.access import Project  # noqa: E402
+
+
+class ProjectSynthesisError(Exception):
+    """Nothing to synthesise; the message is fit to show."""
+
+
+def project_scope(project_id: str, session_ids: list[str]) -> str:
+    ids = sorted(set(session_ids))
+    return f"project:{project_id}:" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:12]
+
+
+@dataclass
+class ProjectView:
+    project: Project
+    sessions: list[SessionRow]          # the sessions included for this user, by name
+    hidden: int                         # sessions of the project left out (their results are not open to this user)
+    scope: str
+    view: SynthesisView | None          # None before the first run over exactly these sessions
+    session_sizes: dict[str, int] = field(default_factory=dict)   # session id -> analysed participants in the run
+
+    @property
+    def session_names(self) -> dict[str, str]:
+        return {s.id: s.name for s in self.sessions}
+
+
+def _project_sessions(db: Database, user: User | None, project_id: str) -> tuple[Project, list[SessionRow], int]:
+    project = require_project(db, user, ProjectPermission.VIEW, arepo.get_project(db, project_id))
+    rows = [srepo.get_session(db, sid) for sid in arepo.project_session_ids(db, project.id)]
+    rows = [s for s in rows if s is not None]
+    included = [s for s in rows if can(db, user, Permission.VIEW_RESULTS, s)]
+    return project, included, len(rows) - len(included)
+
+
+def project_view(db: Database, user: User | None, project_id: str) -> ProjectView:
+    """The latest project synthesis over the project's sessions this user may see (AccessDenied for non-members)."""
+    project, sessions, hidden = _project_sessions(db, user, project_id)
+    ids = [s.id for s in sessions]
+    scope = project_scope(project.id, ids)
+    run = synrepo.latest_run(db, scope) if ids else None
+    if run is None:
+        return ProjectView(project, sessions, hidden, scope, None)
+    names = {s.id: s.name for s in sessions}
+    frame = synrepo.participants_frame(db, ids)
+    labels = {r.participant_id: f"Participant {r.number} · {names.get(r.session_id, '')}"
+              for r in frame.itertuples(index=False)}
+    view = _run_view(db, None, run, labels)
+    sizes = run.stats.get("participants_by_session")
+    if sizes is None:   # runs stored before this count was kept: participants with a statement
+        sizes = view.statements.groupby("session_id")["participant_id"].nunique().to_dict()
+    return ProjectView(project, sessions, hidden, scope, view, {sid: int(sizes.get(sid, 0)) for sid in ids})
+
+
+def run_project_synthesis(db: Database, user: User | None, project_id: str, *, mode: str = "offline",
+                          progress: pipeline.Progress | None = None, trigger: str = "manual",
+                          params: pipeline.Params | None = None) -> pipeline.RunOutcome:
+    """Run and store a synthesis over the project's sessions whose results the user may see."""
+    project, sessions, _hidden = _project_sessions(db, user, project_id)
+    ids = sorted(s.id for s in sessions)
+    if not ids:
+        raise ProjectSynthesisError("This project has no session whose results you may see.")
+    hooks = _hooks(db, mode, ids)
+    return pipeline.synthesize(db, ids, progress=progress, trigger=trigger, mode="model" if hooks else "offline",
+                               params=params, scope=project_scope(project.id, ids), **hooks)

@@ -55,6 +55,8 @@ if project.description:
 session_ids = set(projects.project_session_ids(db(), user, project.id))
 visible = list_for(db(), user)
 
+st.page_link("pages/project_results.py", label="Project synthesis", icon=":material/hub:",
+             query_params={"p": project.id})
 st.subheader("Sessions")
 for s in [r for r in visible if r["id"] in session_ids]:
     cols = st.columns([4, 1, 1, 1], vertical_alignment="center")

@@ -158,7 +158,15 @@ with tabs[4]:
         st.info("Sentiment appears with the themes.")
     else:
         st.plotly_chart(sentiment_bar(view.themes), width="stretch", key="sentiment_chart")
-        st.caption("Offline sentiment is a word list with negation, per statement: coarse, and shown as such.")
+        source = view.run.stats.get("sentiment", "lexicon")
+        if source == "model":
+            st.caption("Sentiment judged by the model, per statement (positive, neutral or negative).")
+        elif source == "model+lexicon":
+            st.caption(f"Sentiment judged by the model for {view.run.stats.get('sentiment_model', 0)} statement(s); "
+                       f"the word list (offline) for the {view.run.stats.get('sentiment_lexicon', 0)} it did not "
+                       "label.")
+        else:
+            st.caption("Offline sentiment is a word list with negation, per statement: coarse, and shown as such.")
 
 with tabs[5]:
     if view is None:

@@ -33,6 +33,7 @@ PAGES = {
     "pages/design.py": (lambda w: {"s": w["session"]}, SECRET, {"editor", "owner"}),
     "pages/results.py": (lambda w: {"s": w["session"]}, SECRET, {"viewer", "editor", "owner"}),
     "pages/projects.py": (lambda w: {"p": w["project"]}, "Project Alpha", {"viewer", "editor", "owner"}),
+    "pages/project_results.py": (lambda w: {"p": w["project"]}, "Project Alpha", {"viewer", "editor", "owner"}),
     "pages/account.py": (lambda w: {}, "Your account", {"viewer", "editor", "owner", "outsider", "admin"}),
     "pages/users.py": (lambda w: {}, "Audit log", {"admin"}),
     "pages/admin.py": (lambda w: {}, "Admin settings", {"admin"}),

@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 from core.synthesis.figures import (completion_bar, coverage_heatmap, segment_heatmap, sentiment_bar,  # noqa: F401
-                                    theme_bar)
+                                    session_share_heatmap, theme_bar)

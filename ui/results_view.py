@@ -25,5 +25,5 @@ def show_themes(view: SynthesisView, *, quotes: bool, key: str) -> None:
                          f"({theme.share:.0f}%)"):
             show_text(theme.description)
             for q in theme.quotes if quotes else []:
-                st.caption(q.participant)
+                st.caption(escape_markdown(q.participant))   # may name a session (project synthesis)
                 show_text(f"“{q.text}”")

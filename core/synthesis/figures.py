@@ -97,3 +97,25 @@ def completion_bar(steps: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="group", yaxis_title="Participants", height=300, margin=dict(l=10, r=10, t=10, b=40),
                       legend=dict(orientation="h"))
     return fig
+
+
+def session_share_heatmap(themes, sessions: list[tuple[str, str]], sizes: dict[str, int]) -> go.Figure:
+    """Project synthesis: theme share (% of each session's analysed participants) per session.
+
+    `themes`: ThemeView-like objects with `.label` and `.sessions` (session id -> distinct participants);
+    `sessions`: (id, name) in column order; `sizes`: session id -> analysed participants in the run.
+    """
+    cols = [f"{_t(name, 30)} (n={sizes.get(sid, 0)})" for sid, name in sessions]
+    rows = [_t(t.label) for t in themes]
+    counts = [[int(t.sessions.get(sid, 0)) for sid, _ in sessions] for t in themes]
+    z = [[100.0 * c / sizes[sid] if sizes.get(sid) else 0.0 for c, (sid, _) in zip(row, sessions)]
+         for row in counts]
+    fig = go.Figure(go.Heatmap(
+        z=z or [[]], x=cols, y=rows, colorscale="Blues", zmin=0, zmax=100,
+        text=[[f"{v:.0f}% ({c})" for v, c in zip(zr, cr)] for zr, cr in zip(z, counts)],
+        texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorbar=dict(title="% of session"),
+    ))
+    fig.update_layout(height=120 + 34 * len(rows), margin=dict(l=10, r=10, t=10, b=40),
+                      yaxis=dict(autorange="reversed"))
+    return fig

@@ -8,6 +8,9 @@
 - Summary: written from the theme table and at most two quotes per theme (never from transcripts), so its prompt
   does not grow with the number of participants; it must cite quotes as [Q<theme>.<n>].
 - Ask the data: an answer written from the retrieved quotes only, citing them.
+- Sentiment: statements labelled positive / neutral / negative in numbered batches, cached by the statement's
+  content hash (+ model + prompt version); a batch that fails, or a statement left unlabelled, keeps the offline
+  lexicon's label, and the run's stats say which was used.
 Any model failure falls back to the offline result for that step.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Callable
+from typing import Callable, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -32,6 +35,8 @@ EXTRACT_VERSION = "extract-claims-v1"
 NAME_VERSION = "theme-name-v1"
 SUMMARY_VERSION = "summary-v1"
 ASK_VERSION = "ask-v1"
+SENTIMENT_VERSION = "sentiment-v1"
+SENTIMENT_BATCH = 40
 INSIDE, OUTSIDE, SUMMARY_THEMES, SUMMARY_QUOTES = 8, 4, 12, 2
 
 
@@ -52,6 +57,15 @@ class ThemeName(BaseModel):
 
 class Summary(BaseModel):
     summary: str
+
+
+class StatementSentiment(BaseModel):
+    n: int = Field(description="the statement's number, as given")
+    sentiment: Literal["positive", "neutral", "negative"]
+
+
+class SentimentBatch(BaseModel):
+    labels: list[StatementSentiment] = Field(default_factory=list)
 
 
 def _client(db: Database):
@@ -212,8 +226,55 @@ class Summarizer:
         return f"{text}\n\n(Written by the model {self.model} from the theme table and quotes.)" if text else None
 
 
+class SentimentJudge:
+    """`sentimenter(statements) -> [label or None per row]` for pipeline.synthesize (model mode).
+
+    Labels are cached by content hash, so a re-run or an update only asks about statements not seen before.
+    None where the model gave no valid label (the pipeline keeps the lexicon's label there)."""
+
+    prompt_version = SENTIMENT_VERSION
+
+    def __init__(self, db: Database, client, model: str, batch: int = SENTIMENT_BATCH):
+        self.db, self.client, self.model, self.batch = db, client, model, batch
+        self.calls = self.failures = self.cached = 0
+
+    def __call__(self, statements: pd.DataFrame) -> list[str | None]:
+        hashes = statements["content_hash"].tolist()
+        texts = dict(zip(hashes, statements["text"].tolist()))
+        known = {h: c.get("sentiment") for h, c in
+                 repo.load_extractions(self.db, list(texts), self.model, SENTIMENT_VERSION).items()}
+        self.cached = len(known)
+        todo = [h for h in texts if h not in known]
+        for i in range(0, len(todo), self.batch):
+            chunk = todo[i:i + self.batch]
+            judged = self._judge([texts[h] for h in chunk])
+            new = {chunk[n]: label for n, label in judged.items()}
+            if new:
+                repo.save_labels(self.db, self.model, SENTIMENT_VERSION,
+                                 {h: {"sentiment": label} for h, label in new.items()})
+            known.update(new)
+        return [known.get(h) for h in hashes]
+
+    def _judge(self, texts: list[str]) -> dict[int, str]:
+        """Index in `texts` -> label, for the statements the model labelled ({} when the call failed)."""
+        numbered = "\n".join(f"{i}. {' '.join(t.split())}" for i, t in enumerate(texts, start=1))
+        try:
+            self.calls += 1
+            out = self.client.structured(
+                [{"role": "system", "content": "Judge the sentiment each numbered survey statement expresses: "
+                  "positive, neutral or negative. Label every statement once, by its number; judge what the "
+                  "participant says, not the topic."},
+                 {"role": "user", "content": numbered}], SentimentBatch, purpose="synthesis.sentiment",
+                prompt_version=SENTIMENT_VERSION)
+        except Exception as exc:   # LLMError or anything unexpected: this batch keeps the lexicon
+            self.failures += 1
+            log.warning("sentiment batch failed: %s", exc)
+            return {}
+        return {x.n - 1: x.sentiment for x in out.labels if 1 <= x.n <= len(texts)}
+
+
 def model_hooks(db: Database, session_ids: list[str] | None = None) -> dict[str, Callable] | None:
-    """namer / extractor / summarizer for pipeline.synthesize in model mode, or None when offline.
+    """namer / extractor / summarizer / sentimenter for pipeline.synthesize in model mode, or None when offline.
 
     When one of `session_ids` asks for redaction, every text sent to the model is redacted first; a
     claim whose quote then no longer matches its message fails the verbatim check and is dropped.
@@ -224,7 +285,8 @@ def model_hooks(db: Database, session_ids: list[str] | None = None) -> dict[str,
     model = client.settings.model_synthesis
     namer = Namer(client, model)
     namer.model = model
-    hooks = {"namer": namer, "extractor": Extractor(db, client, model), "summarizer": Summarizer(client, model)}
+    hooks = {"namer": namer, "extractor": Extractor(db, client, model), "summarizer": Summarizer(client, model),
+             "sentimenter": SentimentJudge(db, client, model)}
     embedder = endpoint_embedder(client)
     if embedder is not None:
         hooks["embedder"] = embedder

@@ -191,13 +191,15 @@ class _Timer:
 def synthesize(db: Database, session_ids: list[str], *, params: Params | None = None, mode: str = "offline",
                trigger: str = "manual", progress: Progress | None = None, embedder: FunctionEmbedder | None = None,
                allow_incremental: bool = True, scope: str | None = None, namer=None, extractor=None,
-               summarizer=None) -> RunOutcome:
+               summarizer=None, sentimenter=None) -> RunOutcome:
     """Run synthesis over the sessions and store the run; returns its id, kind and how many texts were embedded.
 
     `embedder`: a corpus-independent embedder (cached by content hash); default TF-IDF + LSA.
     Model-mode hooks (core.synthesis.model_mode): `namer(themes, statements)` rewrites labels and descriptions;
     `extractor(answers, questions)` returns statements (verbatim claim spans, cached per transcript);
-    `summarizer(theme rows, statements, inputs, stats)` writes the summary from the theme table and quotes.
+    `summarizer(theme rows, statements, inputs, stats)` writes the summary from the theme table and quotes;
+    `sentimenter(statements)` judges each statement's sentiment (a label or None per row, cached by content hash);
+    where it gives None, or without it, the offline lexicon's label stays. The run's stats say which was used.
     """
     params = params or Params()
     scope = scope or scope_for(session_ids)
@@ -242,6 +244,8 @@ def synthesize(db: Database, session_ids: list[str], *, params: Params | None = 
             step(0.9, "Writing the summary with the model")
             summary = summarizer(theme_rows, st, inputs, stats) or summary
             timer.lap("summary")
+        stats.update(_judge_sentiment(sentimenter, theme_rows, st, step))
+        timer.lap("sentiment")
         step(0.95, "Saving")
         repo.finish_run(db, run_id, theme_rows, st.assign(run_id=run_id), summary=summary,
                         timings=timer.timings, stats=stats, model_id=model_id)
@@ -404,10 +408,42 @@ def _finalize(db, run_id, themes: dict[str, ThemeState], st: pd.DataFrame, input
     frame.insert(0, "run_id", run_id)
     st = st.drop(columns=["_ok"])
     st["score"] = st["score"].astype(float)
+    answered = inputs.answers[inputs.answers["participant_id"].isin(inputs.participants)]
+    by_session = answered.groupby("session_id")["participant_id"].nunique()
     stats = {"statements": int(len(st)), "assigned": int(len(assigned)), "participants": len(inputs.participants),
+             "participants_by_session": {str(k): int(v) for k, v in by_session.items()},
              "finished": inputs.finished, "themes": int(len(frame)), "quotes_dropped": dropped,
              "answers": int((inputs.answers["kind"] == "answer").sum())}
     return frame, st, stats
+
+
+SENTIMENT_LABELS = ("positive", "neutral", "negative")
+
+
+def _judge_sentiment(sentimenter, theme_rows: pd.DataFrame, st: pd.DataFrame, step: Progress) -> dict:
+    """Model-judged sentiment where the model gave a label, the lexicon's elsewhere (in place: statements and the
+    themes' counts). Runs after the summary, so the model calls of earlier steps keep their order.
+    Returns the stats saying which was used: sentiment = "lexicon", "model" or "model+lexicon"."""
+    if sentimenter is None or st.empty:
+        return {"sentiment": "lexicon"}
+    step(0.92, "Judging sentiment with the model (cached per statement)")
+    try:
+        judged = list(sentimenter(st))
+    except Exception:   # the hook falls back by itself; anything unexpected keeps the lexicon too
+        judged = [None] * len(st)
+    ok = [j in SENTIMENT_LABELS for j in judged] if len(judged) == len(st) else [False] * len(st)
+    by_model = int(sum(ok))
+    if by_model:
+        st["sentiment"] = [j if good else old for j, good, old in zip(judged, ok, st["sentiment"])]
+        counts = st[st["theme_id"].notna()].groupby(["theme_id", "sentiment"]).size()
+        theme_rows["sentiment"] = [json.dumps({k: int(counts.get((tid, k), 0)) for k in SENTIMENT_LABELS})
+                                   for tid in theme_rows["theme_id"]]
+    source = "lexicon" if not by_model else "model" if by_model == len(st) else "model+lexicon"
+    out = {"sentiment": source, "sentiment_model": by_model, "sentiment_lexicon": int(len(st) - by_model)}
+    for name in ("calls", "failures", "cached"):
+        if hasattr(sentimenter, name):
+            out[f"sentiment_{name}"] = getattr(sentimenter, name)
+    return out
 
 
 def _pick_quotes(g: pd.DataFrame, contents: dict[str, str], n: int, at_least: int = 3) -> tuple[list[str], int]:
@@ -490,7 +526,8 @@ def edit_codebook(db: Database, session_ids: list[str], op: str, args: dict, use
                             f"edit:{op}", parent_run_id=run.id, model=run.model, prompt_version=run.prompt_version)
     try:
         theme_rows, st, stats = _finalize(db, new_id, themes, st, inputs, params)
-        stats.update({k: run.stats[k] for k in ("k", "k_scores", "k_reason", "base_statements") if k in run.stats})
+        stats.update({k: run.stats[k] for k in ("k", "k_scores", "k_reason", "base_statements", "sentiment",
+                                                "sentiment_model", "sentiment_lexicon") if k in run.stats})
         stats.update({"embedded": 0, "edit": op})
         timer.lap("finalize")
         repo.finish_run(db, new_id, theme_rows, st.assign(run_id=new_id), summary=_summary(theme_rows, st, inputs,

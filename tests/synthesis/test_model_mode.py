@@ -9,7 +9,6 @@ from core.repos import synthesis as repo
 from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import summary_prompt
 from core.synthesis.pipeline import Params
-from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.helpers import launched_session
 from tests.synthesis.helpers import add_participants
 
