@@ -118,10 +118,12 @@ def test_full_journey(server, new_page, shown_exceptions):
     wait_idle(creator)
 
     creator.get_by_role("tab", name="Share & status").click()
+    wait_idle(creator)  # bound tabs rerun the page
     creator.get_by_role("button", name="Launch", exact=True).click()
     expect(creator.get_by_text("Session launched.")).to_be_visible()
     wait_idle(creator)
     creator.get_by_role("tab", name="Share & status").click()
+    wait_idle(creator)  # bound tabs rerun the page
     share_panel = creator.get_by_role("tabpanel", name="Share & status")
     expect(share_panel.get_by_text("Share this link with participants")).to_be_visible()
     link = share_panel.locator('[data-testid="stCode"] code').inner_text().strip()
@@ -253,9 +255,11 @@ def test_full_journey(server, new_page, shown_exceptions):
     summary_panel = creator.get_by_role("tabpanel", name="Summary")
     expect(summary_panel.get_by_text(re.compile(r"\b1 (participant|of 1)\b")).first).to_be_visible()
     creator.get_by_role("tab", name="Themes", exact=True).click()
+    wait_idle(creator)  # bound tabs rerun the page
     themes_panel = creator.get_by_role("tabpanel", name="Themes")
     expect(themes_panel.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')).to_be_visible()
     creator.get_by_role("tab", name="Participants", exact=True).click()
+    wait_idle(creator)  # bound tabs rerun the page
     # The participants table is drawn on a canvas (no DOM text); the transcript picker names the participant.
     participants_panel = creator.get_by_role("tabpanel", name="Participants")
     expect(participants_panel.locator('[data-testid="stDataFrame"]')).to_be_visible()
@@ -283,6 +287,7 @@ def test_participant_urls_are_not_links(server, new_page):
     sign_in(page, server.url, CREATOR["Username"], CREATOR["Password"])
     goto(page, f"{server.url}/results?s={JOURNEY['session_id']}")
     page.get_by_role("tab", name="Participants", exact=True).click()
+    wait_idle(page)  # bound tabs rerun the page
     panel = page.get_by_role("tabpanel", name="Participants")
     expect(panel.locator('[data-testid="stChatMessage"]').get_by_text("![x]").first).to_be_visible()
     wait_idle(page)
