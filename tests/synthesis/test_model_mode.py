@@ -2,9 +2,6 @@
 
 import json
 
-import pytest
-
-from core import config, modes
 from core.repos import synthesis as repo
 from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import summary_prompt
@@ -20,18 +17,6 @@ ANSWERS = [
     "Rolling back a broken deploy takes the afternoon. Fresh coffee would be lovely.",
 ]
 
-
-@pytest.fixture
-def model_env(db_path, fake_openai, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-synthesis")
-    monkeypatch.setenv("HARMONICA_MODEL", "fake-chat")
-    monkeypatch.setenv("HARMONICA_LLM_TIMEOUT", "5")
-    monkeypatch.setenv("HARMONICA_LLM_RETRIES", "0")
-    config.settings.cache_clear()
-    yield fake_openai
-    modes.close_clients()
-    config.settings.cache_clear()
 
 
 def claims(*quotes):

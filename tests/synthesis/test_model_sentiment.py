@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from core import config, modes
 from core.repos import synthesis as repo
 from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import SentimentJudge
@@ -25,18 +22,6 @@ ANSWERS = [
 # placeholders ({} = a reply valid for the request's schema) keep the queue in step
 BEFORE_SENTIMENT = [{}] * (len(ANSWERS) + 2 + 1)
 
-
-@pytest.fixture
-def model_env(db_path, fake_openai, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-synthesis")
-    monkeypatch.setenv("HARMONICA_MODEL", "fake-chat")
-    monkeypatch.setenv("HARMONICA_LLM_TIMEOUT", "5")
-    monkeypatch.setenv("HARMONICA_LLM_RETRIES", "0")
-    config.settings.cache_clear()
-    yield fake_openai
-    modes.close_clients()
-    config.settings.cache_clear()
 
 
 def sentiment_requests(fake):
