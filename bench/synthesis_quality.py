@@ -6,8 +6,7 @@
   its automatic bounded k, against the labels (NMI, ARI, V-measure); k=77 given for reference.
 - Polis (three conversations, no labels): the same clustering with seed 0 and seed 1 (embedder fit and KMeans
   both seeded), ARI between the two labelings (1.0 = the same themes).
-BERTopic is not compared: it requires sentence-transformers and so torch, which on an ordinary machine pulls
-several GB of CUDA packages from PyPI (see bench/RESULTS.md).
+BERTopic is compared in bench/bertopic_compare.py (optional: it needs torch and bertopic installed by hand).
 """
 
 from __future__ import annotations
