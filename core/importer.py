@@ -174,16 +174,5 @@ def import_responses(db: Database, owner: User, data: bytes | str | Path, spec: 
                 seq_of[pid] += 1
                 m_rows.append((new_id(), pid, seq_of[pid], role, kind, step, content, count_tokens(content),
                                "import", now))
-    participants = pd.DataFrame(p_rows, columns=["id", "session_id", "token", "number", "user_id", "status",
-                                                 "guide_version", "step", "probed", "simulated", "included",
-                                                 "started_at", "finished_at"])
-    participants["user_id"] = participants["user_id"].astype("string")
-    imports = pd.DataFrame(i_rows, columns=["participant_id", "external_id", "source_row"])
-    imports["external_id"] = imports["external_id"].astype("string")
-    answers = pd.DataFrame(a_rows, columns=["participant_id", "field_key", "value"]).drop_duplicates(
-        ["participant_id", "field_key"])
-    messages = pd.DataFrame(m_rows, columns=["id", "participant_id", "seq", "role", "kind", "step", "content",
-                                             "tokens", "source", "created_at"])
-    synrepo.bulk_insert_import(db, participants, answers, messages, imports)
-    return ImportResult(session.id, len(participants), int((messages["role"] == "participant").sum())
-                        if len(messages) else 0, empty)
+    synrepo.bulk_insert_import(db, p_rows, a_rows, m_rows, i_rows)
+    return ImportResult(session.id, len(p_rows), sum(1 for m in m_rows if m[3] == "participant"), empty)

@@ -4,18 +4,15 @@ import streamlit as st
 
 from core import calllog, modes
 from core.config import settings
-from ui.auth import require_user
+from core.permissions import require_admin
+from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
 from ui.resources import db
 
 st.set_page_config(page_title="Admin · Harmonica", layout="wide")
 user = require_user()
 show_menu(user)
-if not user.is_admin:
-    # every page checks its own access: a deep link must not reach this one
-    st.error("This page is for site admins.")
-    st.page_link("Home.py", label="Back to your sessions")
-    st.stop()
+allowed_or_stop(lambda: require_admin(user))  # every page checks its own access, deep links included
 
 st.title("Admin settings")
 info = modes.mode_info()

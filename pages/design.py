@@ -10,10 +10,10 @@ from core.forms import FIELD_TYPES
 from core.guide import validate_guide
 from core.i18n import LANGUAGES
 from core.llm import LLMError
-from core.permissions import AccessDenied, Permission, can
+from core.permissions import Permission, can
 from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
-from ui.auth import require_user
+from ui.auth import allowed_or_stop, require_user
 from ui.editors import FORM_COLUMNS, fields_from_frame, form_frame, guide_frame, steps_from_frame
 from ui.forms import field_error, list_errors, set_errors
 from ui.menu import show_menu
@@ -25,12 +25,7 @@ st.set_page_config(page_title="Design · Harmonica", layout="wide")
 user = require_user()
 show_menu(user)
 
-try:
-    session = service.get_for(db(), user, st.query_params.get("s", ""), Permission.EDIT)
-except AccessDenied as exc:
-    st.error(str(exc))
-    st.page_link("Home.py", label="Back to your sessions")
-    st.stop()
+session = allowed_or_stop(lambda: service.get_for(db(), user, st.query_params.get("s", ""), Permission.EDIT))
 
 STATUS = {"draft": "Draft: not open to participants", "launched": "Open to participants", "closed": "Closed"}
 st.title(session.name)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.permissions import AccessDenied
 from core.results import ProjectSynthesisError, project_view, run_project_synthesis
-from ui.auth import require_user
+from ui.auth import allowed_or_stop, require_user
 from ui.charts import session_share_heatmap
 from ui.menu import show_menu
 from ui.resources import db
@@ -17,12 +17,7 @@ user = require_user()
 show_menu(user)
 
 project_id = st.query_params.get("p", "")
-try:
-    pv = project_view(db(), user, project_id)
-except AccessDenied as exc:
-    st.error(str(exc))
-    st.page_link("pages/projects.py", label="Back to projects")
-    st.stop()
+pv = allowed_or_stop(lambda: project_view(db(), user, project_id), "pages/projects.py", "Back to projects")
 
 st.title(f"Project synthesis: {pv.project.title}")
 st.page_link("pages/projects.py", label="Back to the project", icon=":material/folder:",

@@ -6,7 +6,7 @@ from core import projects
 from core.permissions import AccessDenied, ProjectPermission
 from core.projects import ProjectError
 from core.sessions import list_for
-from ui.auth import require_user
+from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
 from ui.resources import db
 from ui.sharing import members_editor
@@ -42,12 +42,8 @@ if not project_id:
                 st.switch_page("pages/projects.py", query_params={"p": created.id})
     st.stop()
 
-try:
-    project = projects.get_project(db(), user, project_id)
-except AccessDenied as exc:
-    st.error(str(exc))
-    st.page_link("pages/projects.py", label="Back to projects")
-    st.stop()
+project = allowed_or_stop(lambda: projects.get_project(db(), user, project_id), "pages/projects.py",
+                          "Back to projects")
 
 st.title(project.title)
 if project.description:

@@ -7,7 +7,7 @@ from core.permissions import AccessDenied
 from core.results import (ask, capabilities, codebook_edits, coverage, edit_codebook, overview, pin_insight,
                           pinned_insights, run_synthesis, segment_fields, segments, session_results, set_included,
                           synthesis_view, transcript, unpin_insight)
-from ui.auth import require_user
+from ui.auth import allowed_or_stop, require_user
 from ui.charts import completion_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
 from ui.chat_view import show_message
 from ui.menu import show_menu
@@ -20,12 +20,7 @@ user = require_user()
 show_menu(user)
 
 session_id = st.query_params.get("s", "")
-try:
-    results = session_results(db(), user, session_id)
-except AccessDenied as exc:
-    st.error(str(exc))
-    st.page_link("Home.py", label="Back to your sessions")
-    st.stop()
+results = allowed_or_stop(lambda: session_results(db(), user, session_id))
 
 caps = capabilities(db(), user, session_id)
 st.title(f"Results: {results.session.name}")

@@ -3,21 +3,17 @@
 import streamlit as st
 
 from core import accounts
-from core.permissions import AccessDenied, require_admin
+from core.permissions import require_admin
 from core.repos import access as arepo
 from core.repos import users as urepo
-from ui.auth import require_user
+from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
 from ui.resources import db
 
 st.set_page_config(page_title="Users · Harmonica", layout="wide")
 user = require_user()
 show_menu(user)
-try:
-    require_admin(user)
-except AccessDenied as exc:
-    st.error(str(exc))
-    st.stop()
+allowed_or_stop(lambda: require_admin(user))
 
 st.title("Users and audit")
 if temporary := st.session_state.pop("temporary_password", None):

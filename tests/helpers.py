@@ -15,3 +15,12 @@ def launched_session(db, owner, *, form: list[FormField] | None = None, max_turn
 
 
 LONG = "We shipped the billing feature on time and pairing across teams made the reviews much faster overall."
+
+
+def grant(db, owner, resource_type: str, resource_id: str, member, role: str) -> None:
+    """Give `member` a role the way people do: the owner invites, the member accepts."""
+    from core.sharing import answer_invitation, invite, my_invitations
+
+    invite(db, owner, resource_type, resource_id, member.username, role)
+    for inv, _ in my_invitations(db, member):
+        answer_invitation(db, member, inv.id, True)

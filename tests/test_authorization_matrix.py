@@ -17,8 +17,7 @@ from core.accounts import register
 from core.db import open_database
 from core.projects import add_session, create_project
 from core.sessions import create_session, set_status
-from core.sharing import answer_invitation, invite, my_invitations
-from tests.helpers import BRIEF
+from tests.helpers import BRIEF, grant
 from tests.pages.apptest import app, texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,9 +63,7 @@ def world(tmp_path_factory):
     project = create_project(db, users["owner"], "Project Alpha")
     add_session(db, users["owner"], project.id, session.id)
     for name, role in (("viewer", "viewer"), ("editor", "editor"), ("disabled", "owner")):
-        invite(db, users["owner"], "project", project.id, name, role)
-        for inv, _ in my_invitations(db, users[name]):
-            answer_invitation(db, users[name], inv.id, True)
+        grant(db, users["owner"], "project", project.id, users[name], role)
     outsider_project = create_project(db, users["outsider"], "Other project")
     assert outsider_project
     from core.sharing import create_public_link, set_visibility

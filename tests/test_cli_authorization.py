@@ -20,8 +20,8 @@ from core.cli import build_parser
 from core.db import open_database
 from core.projects import add_session, create_project
 from core.sessions import create_session, set_status
-from core.sharing import answer_invitation, invite, my_invitations, set_visibility
-from tests.helpers import BRIEF, LONG
+from core.sharing import set_visibility
+from tests.helpers import BRIEF, LONG, grant
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTORS = ["owner", "editor", "viewer", "outsider", "admin", "disabled"]
@@ -50,9 +50,7 @@ def world(tmp_path_factory):
     project = create_project(db, users["owner"], "CLI project")
     add_session(db, users["owner"], project.id, s.id)
     for name, role in (("editor", "editor"), ("viewer", "viewer"), ("disabled", "owner")):
-        invite(db, users["owner"], "project", project.id, name, role)
-        for inv, _ in my_invitations(db, users[name]):
-            answer_invitation(db, users[name], inv.id, True)
+        grant(db, users["owner"], "project", project.id, users[name], role)
     set_visibility(db, users["owner"], s.id, "members")
     for i in range(3):
         conversation.send(db, conversation.join(db, s.id).token, f"{LONG} ({i})")

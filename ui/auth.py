@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 import streamlit as st
 import streamlit_authenticator as stauth
 
 from core.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, credentials, record_login_result
 from core.config import secret_file, settings
 from core.repos import users as urepo
+from core.permissions import AccessDenied
 from core.repos.users import User
 from ui.resources import db
 
@@ -73,3 +76,16 @@ def sign_in_form(auth: stauth.Authenticate) -> None:
         record_login_result(db(), st.session_state["username"], True)
     elif st.session_state.get("authentication_status") is False:
         st.error("Username or password is incorrect.")
+
+
+T = TypeVar("T")
+
+
+def allowed_or_stop(fetch: Callable[[], T], back: str = "Home.py", back_label: str = "Back to your sessions") -> T:
+    """`fetch()` (a core call that checks access), or its refusal, a way back, and the end of the page."""
+    try:
+        return fetch()
+    except AccessDenied as exc:
+        st.error(str(exc))
+        st.page_link(back, label=back_label)
+        st.stop()

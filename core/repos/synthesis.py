@@ -311,10 +311,26 @@ def delete_pin(db: Database, scope: str, pin_id: str) -> None:
 # ------------------------------------------------------------------------------------------- import
 
 
-def bulk_insert_import(db: Database, participants: pd.DataFrame, answers: pd.DataFrame, messages: pd.DataFrame,
-                       imports: pd.DataFrame) -> None:
-    """Insert an import's rows from DataFrames; parents and children in separate transactions (DuckDB checks
-    foreign keys against committed rows)."""
+IMPORT_PARTICIPANT_COLUMNS = ["id", "session_id", "token", "number", "user_id", "status", "guide_version", "step",
+                              "probed", "simulated", "included", "started_at", "finished_at"]
+IMPORT_MESSAGE_COLUMNS = ["id", "participant_id", "seq", "role", "kind", "step", "content", "tokens", "source",
+                          "created_at"]
+
+
+def bulk_insert_import(db: Database, participants: list[tuple], answers: list[tuple], messages: list[tuple],
+                       imports: list[tuple]) -> None:
+    """Insert imported rows (tuples in the IMPORT_*_COLUMNS order; answers: participant_id, field_key, value;
+    imports: participant_id, external_id, source_row) through DataFrames, never row by row.
+
+    Parents and children go in separate transactions: DuckDB checks foreign keys against committed rows.
+    """
+    participants = pd.DataFrame(participants, columns=IMPORT_PARTICIPANT_COLUMNS)
+    participants["user_id"] = participants["user_id"].astype("string")
+    imports = pd.DataFrame(imports, columns=["participant_id", "external_id", "source_row"])
+    imports["external_id"] = imports["external_id"].astype("string")
+    answers = pd.DataFrame(answers, columns=["participant_id", "field_key", "value"]).drop_duplicates(
+        ["participant_id", "field_key"])
+    messages = pd.DataFrame(messages, columns=IMPORT_MESSAGE_COLUMNS)
     with db.write() as cur:
         cur.register("imp_participants", participants)
         cur.execute("INSERT INTO participants (id, session_id, token, number, user_id, status, guide_version, step, "

@@ -35,3 +35,23 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     server = _shared_server()
     server.reset()
     yield server
+
+
+def use_fake_model(monkeypatch, fake: FakeOpenAI, *, api_key: str, timeout_s: float, retries: int):
+    """Point the app's configuration at the fake server (settings are re-read); undo with `leave_fake_model`."""
+    from core import config
+
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", api_key)
+    monkeypatch.setenv("HARMONICA_MODEL", "fake-chat")
+    monkeypatch.setenv("HARMONICA_LLM_TIMEOUT", str(timeout_s))
+    monkeypatch.setenv("HARMONICA_LLM_RETRIES", str(retries))
+    config.settings.cache_clear()
+    return fake
+
+
+def leave_fake_model() -> None:
+    from core import config, modes
+
+    modes.close_clients()
+    config.settings.cache_clear()

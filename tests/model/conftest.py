@@ -6,25 +6,18 @@ import json
 
 import pytest
 
-from core import config, modes
 from tests.fakes.fake_openai import FakeOpenAI
+from tests.fakes.fixtures import leave_fake_model, use_fake_model
 
 API_KEY = "sk-test-SECRET-model-mode-0123456789"
 CHAT = "/v1/chat/completions"
 
 
 @pytest.fixture
-def model_env(db_path, fake_openai, monkeypatch):  # noqa: F811 - the imported fixture
+def model_env(db_path, fake_openai, monkeypatch):
     """Model mode on the fake server: 1 s timeout, 1 retry; settings re-read after the environment is set."""
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("HARMONICA_MODEL", "fake-chat")
-    monkeypatch.setenv("HARMONICA_LLM_TIMEOUT", "1")
-    monkeypatch.setenv("HARMONICA_LLM_RETRIES", "1")
-    config.settings.cache_clear()
-    yield fake_openai
-    modes.close_clients()
-    config.settings.cache_clear()
+    yield use_fake_model(monkeypatch, fake_openai, api_key=API_KEY, timeout_s=1, retries=1)
+    leave_fake_model()
 
 
 def bodies(fake: FakeOpenAI) -> list[str]:

@@ -73,7 +73,7 @@ def test_chat_page_continues_offline_when_the_model_fails(db, creator, model_env
 
 def test_admin_page_is_for_admins_only(db, creator, other_user, model_env):
     at = app("pages/admin.py", user=other_user).run()
-    assert not at.exception and "for site admins" in texts(at)
+    assert not at.exception and "for site administrators" in texts(at)
     assert "Model calls" not in texts(at) and not [b for b in at.button if b.label == "Test connection"]
     anonymous = app("pages/admin.py").run()
     assert "Please sign in" in texts(anonymous) and "Admin settings" not in texts(anonymous)

@@ -1,6 +1,6 @@
 import pytest
 
-from core import config, modes
+from tests.fakes.fixtures import leave_fake_model, use_fake_model
 
 
 @pytest.fixture(autouse=True)
@@ -12,12 +12,5 @@ def no_background_synthesis(monkeypatch):
 @pytest.fixture
 def model_env(db_path, fake_openai, monkeypatch):
     """The app pointed at the fake OpenAI server (no SDK retries: each scripted reply is one request)."""
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-synthesis")
-    monkeypatch.setenv("HARMONICA_MODEL", "fake-chat")
-    monkeypatch.setenv("HARMONICA_LLM_TIMEOUT", "5")
-    monkeypatch.setenv("HARMONICA_LLM_RETRIES", "0")
-    config.settings.cache_clear()
-    yield fake_openai
-    modes.close_clients()
-    config.settings.cache_clear()
+    yield use_fake_model(monkeypatch, fake_openai, api_key="sk-test-synthesis", timeout_s=5, retries=0)
+    leave_fake_model()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pandas as pd
 
 from core.clock import utcnow
 from core.ids import new_id, new_token
@@ -62,15 +61,7 @@ def add_participants(db, session, answers: list[list[str]], groups: list[str] | 
                                count_tokens(content), "offline", now))
         if groups is not None:
             a_rows.append((pid, field_key, groups[i]))
-    participants = pd.DataFrame(p_rows, columns=["id", "session_id", "token", "number", "user_id", "status",
-                                                 "guide_version", "step", "probed", "simulated", "included",
-                                                 "started_at", "finished_at"])
-    participants["user_id"] = participants["user_id"].astype("string")
-    imports = pd.DataFrame(i_rows, columns=["participant_id", "external_id", "source_row"])
-    imports["external_id"] = imports["external_id"].astype("string")
-    synrepo.bulk_insert_import(db, participants, pd.DataFrame(a_rows, columns=["participant_id", "field_key", "value"]),
-                               pd.DataFrame(m_rows, columns=["id", "participant_id", "seq", "role", "kind", "step",
-                                                             "content", "tokens", "source", "created_at"]), imports)
+    synrepo.bulk_insert_import(db, p_rows, a_rows, m_rows, i_rows)
     return ids
 
 
