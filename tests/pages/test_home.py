@@ -48,3 +48,40 @@ def test_disabled_user_is_signed_out(db, other_user):
         cur.execute("UPDATE users SET disabled = TRUE WHERE id = ?", [other_user.id])
     at = app(user=other_user).run()
     assert [t.label for t in at.tabs] == ["Sign in", "Create account"]
+
+
+def sign_in_attempt(at, username, password):
+    form = [t for t in at.text_input if t.label in ("Username", "Password")]
+    form[0].input(username)
+    form[1].input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    return at
+
+
+def test_failed_sign_ins_are_counted_and_lock_the_account(db, creator):
+    at = app().run()
+    for _ in range(5):
+        sign_in_attempt(at, "alice", "wrong password")
+        assert "incorrect" in texts(at)
+    from core.accounts import login_locked
+
+    assert login_locked(db, "alice")
+    at = app().run()  # a new browser session: the count is in the database, not in memory
+    sign_in_attempt(at, "alice", "correct horse")
+    assert "locked" in texts(at) and "Your sessions" not in texts(at)
+
+
+def test_sign_in_with_the_right_password_shows_the_dashboard(db, creator):
+    at = sign_in_attempt(app().run(), "alice", "correct horse")
+    assert not at.exception and "Your sessions" in texts(at)
+
+
+def test_invitations_are_accepted_on_the_dashboard(db, creator, other_user):
+    from core.sharing import invite
+
+    s = create_session(db, creator, BRIEF)
+    invite(db, creator, "session", s.id, "bob", "editor")
+    at = app(user=other_user).run()
+    assert "invited to the session “Team retro” as editor" in texts(at)
+    next(b for b in at.button if b.label == "Accept").click().run()
+    assert "Team retro" in texts(at) and "invited" not in texts(at)
