@@ -8,12 +8,20 @@ ID_BYTES = 12
 TOKEN_BYTES = 24
 
 
+def _token(nbytes: int) -> str:
+    # A leading '-' reads as an option on the command line (`python -m core synthesize -abc`): draw again.
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
+
+
 def new_id() -> str:
-    return secrets.token_urlsafe(ID_BYTES)
+    return _token(ID_BYTES)
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    return _token(TOKEN_BYTES)
 
 
 def looks_like_id(value: str | None, max_len: int = 64) -> bool:

@@ -11,6 +11,14 @@ def test_ids_are_random_unguessable_and_url_safe():
     assert len(new_token()) >= 32
 
 
+def test_ids_never_start_with_a_dash(monkeypatch):
+    # 1 in 64 ids used to start with '-', which the command line read as an option (a flaky CLI test).
+    draws = iter(["-dash-first", "-again", "fine-id"])
+    monkeypatch.setattr("core.ids.secrets.token_urlsafe", lambda n: next(draws))
+    assert new_id() == "fine-id"
+    assert not any(new_token().startswith("-") for _ in range(500))
+
+
 def test_ids_are_not_sequential():
     a, b = new_id(), new_id()
     assert a[:-1] != b[:-1]
