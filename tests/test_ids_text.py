@@ -16,6 +16,7 @@ def test_ids_never_start_with_a_dash(monkeypatch):
     draws = iter(["-dash-first", "-again", "fine-id"])
     monkeypatch.setattr("core.ids.secrets.token_urlsafe", lambda n: next(draws))
     assert new_id() == "fine-id"
+    monkeypatch.undo()
     assert not any(new_token().startswith("-") for _ in range(500))
 
 
