@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timezone
 
 import bcrypt
 
+from core import sharing
 from core.db import Database
 from core.clock import utcnow
 from core.repos import access as arepo
 from core.repos import users as urepo
-from core.repos.users import User
+from core.repos.users import User, canonical_username
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -46,7 +48,7 @@ def password_problem(password: str) -> str | None:
 
 
 REGISTRATION_POLICIES = {"open": "Anyone can create an account",
-                         "invite": "Only people with a pending invitation",
+                         "invite": "Only people with an invitation code",
                          "closed": "Nobody (admins reset passwords for existing users)"}
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
@@ -56,15 +58,24 @@ def registration_policy(db: Database) -> str:
     return arepo.get_setting(db, "registration", "open")
 
 
-def register(db: Database, username: str, email: str, name: str, password: str, password_repeat: str) -> User:
-    """Create an account; the first account of a database is the site admin."""
-    username, email, name = username.strip(), email.strip(), name.strip()
+def register(db: Database, username: str, email: str, name: str, password: str, password_repeat: str,
+             invite_code: str = "") -> User:
+    """Create an account; the first account of a database is the site admin.
+
+    With `invite_code` (required when registration is by invitation) the new account also claims that
+    invitation. Invitations are never matched by username or email: emails are not verified.
+    """
+    username, email, name = canonical_username(username), email.strip(), name.strip()
     errors: dict[str, str] = {}
     policy = registration_policy(db)
-    if urepo.list_users(db) and policy != "open":
-        if policy == "closed" or not arepo.has_pending_invitation(db, username, email):
-            raise RegistrationError({"registration": "Registration is closed on this server." if policy == "closed"
-                                     else "Registration is by invitation: ask a member to invite your email."})
+    first = not urepo.list_users(db)
+    if not first and policy == "closed":
+        raise RegistrationError({"registration": "Registration is closed on this server."})
+    if not first and policy == "invite" and not invite_code.strip():
+        raise RegistrationError({"registration": "Registration is by invitation: open the invitation link you "
+                                                 "were given, or enter its code."})
+    if invite_code.strip() and sharing.usable_invitation(db, invite_code) is None:
+        errors["invitation_code"] = sharing.INVALID_CODE
     if not USERNAME.match(username):
         errors["username"] = "3 to 32 characters: letters, digits, '.', '_' or '-'."
     elif urepo.get_by_username(db, username):
@@ -82,7 +93,14 @@ def register(db: Database, username: str, email: str, name: str, password: str, 
         errors["password_repeat"] = "The passwords do not match."
     if errors:
         raise RegistrationError(errors)
-    return urepo.insert_user(db, username, email, name, hash_password(password))
+    password_hash = hash_password(password)
+    create = lambda: urepo.insert_user(db, username, email, name, password_hash)  # noqa: E731
+    if not invite_code.strip():
+        return create()
+    try:  # checked again, with the account created and the invitation claimed under one lock
+        return sharing.register_with_invitation(db, invite_code, create)
+    except sharing.SharingError as exc:
+        raise RegistrationError({"invitation_code": str(exc)}) from exc
 
 
 def authenticate(db: Database, username: str, password: str) -> User | None:
@@ -92,15 +110,19 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     return user
 
 
-def reset_password(db: Database, username: str, actor: User | None = None) -> str:
-    """Give a user a new random password and return it once (admins, the command line, the demo)."""
+def reset_password(db: Database, username: str, actor: User | None = None, temporary: bool = True) -> str:
+    """Give a user a new random password and return it once (admins, the command line, the demo).
+
+    Every sign-in of the user ends. A `temporary` password (the default) opens only the change-password
+    form: the user must choose their own at the next sign-in, so whoever saw it cannot use it for more.
+    """
     user = urepo.get_by_username(db, username)
     if user is None:
         raise KeyError(username)
     if actor is not None and not actor.is_admin:
         raise PermissionError("Only administrators can reset passwords.")
     password = secrets.token_urlsafe(12)
-    urepo.set_password_hash(db, user.id, hash_password(password))
+    urepo.set_password_hash(db, user.id, hash_password(password), must_change=temporary)
     arepo.set_login_failures(db, user.username, 0)
     arepo.insert_audit(db, actor.id if actor else None, "user.reset_password", "user", user.id,
                        {"username": user.username})
@@ -108,7 +130,11 @@ def reset_password(db: Database, username: str, actor: User | None = None) -> st
 
 
 def change_password(db: Database, user: User, current: str, new: str, repeat: str) -> dict[str, str]:
-    """Errors by field; empty when the password was changed."""
+    """Errors by field; empty when the password was changed.
+
+    A change ends every sign-in of the user issued until now (this one too: the caller renews its own) and
+    clears a pending forced change. The new password must differ from the current (temporary) one.
+    """
     if not check_password(current, urepo.get_by_id(db, user.id).password_hash):
         return {"current": "The current password is not correct."}
     problem = password_problem(new)
@@ -116,7 +142,9 @@ def change_password(db: Database, user: User, current: str, new: str, repeat: st
         return {"new": problem}
     if new != repeat:
         return {"repeat": "The passwords do not match."}
-    urepo.set_password_hash(db, user.id, hash_password(new))
+    if new == current:
+        return {"new": "Choose a password different from the current one."}
+    urepo.set_password_hash(db, user.id, hash_password(new), must_change=False)
     arepo.insert_audit(db, user.id, "user.change_password", "user", user.id, {})
     return {}
 
@@ -140,18 +168,61 @@ def set_registration_policy(db: Database, admin: User, policy: str) -> None:
 
 
 def login_locked(db: Database, username: str) -> bool:
-    """Too many failed sign-ins in a row lock the username for LOCK_MINUTES."""
-    failures, last = arepo.login_failures(db).get(username, (0, None))
+    """Too many failed sign-ins in a row lock the username (in any letter case) for LOCK_MINUTES."""
+    failures, last = arepo.login_failures(db).get(canonical_username(username), (0, None))
     if failures < LOCK_AFTER_FAILURES or last is None:
         return False
     return (utcnow() - last).total_seconds() < LOCK_MINUTES * 60
 
 
 def record_login_result(db: Database, username: str, success: bool) -> None:
+    """Count a failed sign-in (or clear the count after a success) under the canonical username."""
+    username = canonical_username(username)
     if urepo.get_by_username(db, username) is None:
         return  # never store names of accounts that do not exist
     failures = 0 if success else arepo.login_failures(db).get(username, (0, None))[0] + 1
     arepo.set_login_failures(db, username, failures)
+
+
+CLOCK_SKEW_SECONDS = 60
+
+
+def end_sessions(db: Database, username: str) -> None:
+    """Sign the user out everywhere: every sign-in issued until now (cookie or open session) is refused."""
+    user = urepo.get_by_username(db, username)
+    if user is not None:
+        urepo.end_sessions(db, user.id)
+
+
+def cookie_issued_at(token: dict | None, expiry_days: float) -> float | None:
+    """When a streamlit-authenticator cookie was issued (epoch seconds), from its `exp_date` claim.
+
+    The library's signed token holds only `username` and `exp_date` = issue time + `expiry_days`.
+    """
+    exp_date = (token or {}).get("exp_date")
+    if not isinstance(exp_date, (int, float)) or isinstance(exp_date, bool):
+        return None
+    return float(exp_date) - expiry_days * 86400
+
+
+def sign_in_valid(user: User, issued_at: float | None, now: float | None = None) -> bool:
+    """Whether a sign-in issued at `issued_at` (epoch seconds) may still act as `user`.
+
+    Refused: an unknown issue time, one in the future (a cookie made under another expiry setting), and one
+    at or before the user's `sessions_valid_after` (sign-out, password change or reset, disabling).
+    """
+    if issued_at is None or user.disabled:
+        return False
+    now = datetime.now(timezone.utc).timestamp() if now is None else now
+    if issued_at > now + CLOCK_SKEW_SECONDS:
+        return False
+    return issued_at >= sign_in_floor(user.sessions_valid_after)
+
+
+def sign_in_floor(cutoff: datetime | None) -> float:
+    """The earliest issue time (epoch seconds) that a sign-in needs to pass `sessions_valid_after`."""
+    # One microsecond past the cutoff: the stored resolution, and more than float rounding of epoch seconds.
+    return 0.0 if cutoff is None else cutoff.replace(tzinfo=timezone.utc).timestamp() + 1e-6
 
 
 def export_user_data(db: Database, user: User) -> dict:
@@ -190,14 +261,15 @@ def credentials(db: Database) -> dict:
     Disabled users are left out, so they cannot sign in and an existing cookie no longer resolves.
     Failed attempts are counted in the database (streamlit-authenticator only counts in memory).
     """
-    locked = {name for name in arepo.login_failures(db) if login_locked(db, name)}
-    return {
-        "usernames": {
-            # A locked username starts at the attempt limit, so streamlit-authenticator refuses it.
-            u.username: {"email": u.email, "name": u.name, "password": u.password_hash,
-                         "failed_login_attempts": LOCK_AFTER_FAILURES if u.username in locked else 0,
-                         "logged_in": False}
-            for u in urepo.list_users(db)
-            if not u.disabled
-        }
-    }
+    locked = {canonical_username(name) for name in arepo.login_failures(db) if login_locked(db, name)}
+    usernames = {}
+    for u in urepo.list_users(db):
+        if u.disabled:
+            continue
+        # Keyed by the canonical name, the form the library looks up (it lower-cases what is typed); a locked
+        # username starts at the attempt limit, so streamlit-authenticator refuses it.
+        name = canonical_username(u.username)
+        usernames[name] = {"email": u.email, "name": u.name, "password": u.password_hash,
+                           "failed_login_attempts": LOCK_AFTER_FAILURES if name in locked else 0,
+                           "logged_in": False}
+    return {"usernames": usernames}

@@ -38,6 +38,7 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
         print(f"No user named '{args.username}'.", file=sys.stderr)
         return 1
     print(f"New password for {args.username}: {password}")
+    print("It is temporary: at the next sign-in it only lets the user choose a new password.")
     return 0
 
 

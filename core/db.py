@@ -3,10 +3,13 @@
 DuckDB 2.0 rejects one connection shared by threads ("connection is busy"), so every operation takes its
 own cursor. Concurrent UPDATEs of the same row abort with "Conflict on update", so writes are serialised
 by a lock: they are short, and one Streamlit process is the only writer of its file anyway.
+
+The database file and its write-ahead log are readable by their owner only (0600), like the cookie key.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +24,18 @@ class DatabaseLocked(RuntimeError):
     """Another process holds the database file."""
 
 
+PRIVATE_MODE = 0o600
+
+
+def _owner_only(path: Path) -> None:
+    """Make an existing file readable and writable by its owner only."""
+    try:
+        if os.stat(path).st_mode & 0o777 != PRIVATE_MODE:
+            os.chmod(path, PRIVATE_MODE)
+    except FileNotFoundError:
+        pass
+
+
 class Database:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -32,9 +47,28 @@ class Database:
                 f"The database {self.path} is in use by another process (is the app running?). "
                 "Stop it, or point HARMONICA_DB at another file."
             ) from exc
+        # DuckDB creates its files with the process umask (usually world-readable): restrict the file now,
+        # while it holds nothing yet (or, made by an older version, before anything else reads it).
+        self._wal = None if str(path) == ":memory:" else Path(f"{self.path}.wal")
+        if self._wal is not None:
+            _owner_only(self.path)
+            _owner_only(self._wal)
         self._write_lock = threading.RLock()
         with self.write() as cur:
             apply_migrations(cur)
+
+    def _private_wal(self) -> None:
+        """Create the write-ahead log empty and owner-only before DuckDB does (with the umask) on a write.
+
+        DuckDB deletes the log at each checkpoint and recreates it on the next write, reusing a file that
+        exists; it ignores an empty one when opening. Called under the write lock, before every write.
+        """
+        if self._wal is None:
+            return
+        try:
+            os.close(os.open(self._wal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+        except FileExistsError:
+            pass
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -48,6 +82,7 @@ class Database:
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor inside a transaction, committed on success and rolled back on error."""
         with self._write_lock:
+            self._private_wal()
             cur = self._conn.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")

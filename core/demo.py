@@ -35,7 +35,7 @@ def seed_demo(db: Database, participants: int = 30, seed: int = 7) -> DemoResult
     rng = random.Random(seed)
     if urepo.get_by_username(db, DEMO_USERNAME) is None:
         register(db, DEMO_USERNAME, "demo@example.org", "Demo Creator", "placeholder-pw", "placeholder-pw")
-    password = reset_password(db, DEMO_USERNAME)
+    password = reset_password(db, DEMO_USERNAME, temporary=False)  # printed for signing in, not handed over
     owner = urepo.get_by_username(db, DEMO_USERNAME)
 
     template = get_template(DEMO_TEMPLATE)

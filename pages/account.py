@@ -5,7 +5,7 @@ import json
 import streamlit as st
 
 from core import accounts
-from ui.auth import require_user
+from ui.auth import renew_session, require_user
 from ui.menu import show_menu
 from ui.resources import db
 
@@ -26,7 +26,8 @@ with st.form("password", clear_on_submit=True):
         for message in errors.values():
             st.error(message)
         if not errors:
-            st.success("Password changed.")
+            renew_session(user)  # the change ended every sign-in of yours; this browser stays signed in
+            st.success("Password changed. You are signed out everywhere else.")
 
 st.subheader("Your data")
 if st.button("Prepare my data (JSON)"):

@@ -17,7 +17,8 @@ allowed_or_stop(lambda: require_admin(user))
 
 st.title("Users and audit")
 if temporary := st.session_state.pop("temporary_password", None):
-    st.warning(f"One-time temporary password for {temporary[0]}: `{temporary[1]}` — it is not shown again.")
+    st.warning(f"One-time temporary password for {temporary[0]}: `{temporary[1]}` — it is not shown again. "
+               "It only lets them choose a new password at their next sign-in; they are signed out everywhere.")
 
 policy = accounts.registration_policy(db())
 choice = st.selectbox("Who can create an account", list(accounts.REGISTRATION_POLICIES),
@@ -34,7 +35,7 @@ for u in urepo.list_users(db()):
     cols = st.columns([3, 3, 1, 1, 1.4], vertical_alignment="center")
     cols[0].text(u.username + (" (admin)" if u.is_admin else ""))
     cols[1].text(u.email)
-    cols[2].text("disabled" if u.disabled else "active")
+    cols[2].text("disabled" if u.disabled else "must change password" if u.must_change_password else "active")
     if u.id != user.id and cols[3].button("Enable" if u.disabled else "Disable", key=f"dis_{u.id}"):
         accounts.set_disabled(db(), user, u.id, not u.disabled)
         st.rerun()

@@ -1,12 +1,22 @@
-"""Sign-in with streamlit-authenticator over users stored in DuckDB, and the per-page access guard."""
+"""Sign-in with streamlit-authenticator over users stored in DuckDB, and the per-page access guard.
+
+Revocation: streamlit-authenticator's cookie is a JWT of `username` and `exp_date` (issue time + expiry),
+written by a browser component, and valid on its own until it expires. So every run also checks, against
+the database, when this browser session's sign-in was issued (from the sign-in form, or the cookie's
+`exp_date` minus the expiry): a sign-in issued at or before the user's `sessions_valid_after` is ended
+(state cleared, cookie deleted). Sign-out, a password change or reset, and disabling set that cutoff to
+now, ending every session of the user; a password change then renews the session that made it.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Callable, TypeVar
 
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from core import accounts
 from core.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, credentials, record_login_result
 from core.config import secret_file, settings
 from core.repos import users as urepo
@@ -15,6 +25,8 @@ from core.repos.users import User
 from ui.resources import db
 
 COOKIE_NAME = "harmonica_auth"
+COOKIE_EXPIRY_DAYS = 7
+SIGNED_IN_AT = "_harmonica_signed_in_at"  # session state: when this browser session's sign-in was issued
 
 
 def authenticator() -> stauth.Authenticate:
@@ -27,7 +39,7 @@ def authenticator() -> stauth.Authenticate:
         credentials(db()),
         cookie_name=COOKIE_NAME,
         cookie_key=secret_file(settings(), "cookie_key"),
-        cookie_expiry_days=7,
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
         auto_hash=False,
         login_sleep_time=0,  # the default sleeps on every run of every page
     )
@@ -35,17 +47,116 @@ def authenticator() -> stauth.Authenticate:
     return auth
 
 
-def current_user(auth: stauth.Authenticate | None = None) -> User | None:
-    """The signed-in, enabled user of this browser session (from state or the cookie), or None."""
-    auth = auth or authenticator()
+def _end_this_session(auth: stauth.Authenticate) -> None:
+    """Forget this browser session's sign-in and delete its cookie (other sessions are not touched)."""
+    auth.authentication_controller.logout()  # clears the state; the library then ignores the cookie
+    auth.cookie_controller.delete_cookie()
+    st.session_state.pop(SIGNED_IN_AT, None)
+
+
+def signed_in_user(auth: stauth.Authenticate) -> User | None:
+    """The user of this browser session (from state or the cookie) if that sign-in is still valid, or None."""
+    from_cookie = not st.session_state.get("authentication_status")
     try:
         auth.login(location="unrendered")
     except Exception:  # a cookie naming a deleted or disabled user must not break the page
-        st.session_state["authentication_status"] = None
+        _end_this_session(auth)
+        return None
     if not st.session_state.get("authentication_status"):
         return None
+    if from_cookie:
+        token = auth.cookie_controller.cookie_model.token
+        st.session_state[SIGNED_IN_AT] = accounts.cookie_issued_at(token, COOKIE_EXPIRY_DAYS)
+    else:  # signed in by the form (which stamps it) or, in tests, by setting the state directly
+        st.session_state.setdefault(SIGNED_IN_AT, time.time())
     user = urepo.get_by_username(db(), st.session_state.get("username") or "")
-    return None if user is None or user.disabled else user
+    if user is None or not accounts.sign_in_valid(user, st.session_state.get(SIGNED_IN_AT)):
+        _end_this_session(auth)
+        return None
+    return user
+
+
+def _restamp(user_id: str) -> None:
+    """Date this browser session's sign-in after the user's cutoff (set by their own password change)."""
+    fresh = urepo.get_by_id(db(), user_id)
+    floor = accounts.sign_in_floor(fresh.sessions_valid_after if fresh else None)
+    while time.time() < floor:  # the new cookie's issue time (the library reads the clock) must pass the cutoff
+        time.sleep(0.001)
+    st.session_state[SIGNED_IN_AT] = time.time()
+
+
+def renew_session(user: User) -> None:
+    """Keep this browser signed in after its own password change, which ended every sign-in of the user."""
+    _restamp(user.id)
+    st.session_state["_authenticator"].cookie_controller.set_cookie()  # a new cookie, issued after the cutoff
+
+
+def sign_out_everywhere(info: dict) -> None:
+    """Sign-out callback: end every session of the user, not only this browser's (its cookie may be copied)."""
+    if info.get("username"):
+        accounts.end_sessions(db(), info["username"])
+
+
+def _sign_out_now() -> None:
+    """Button callback: end every session of the signed-in user and clear this one (the cookie is ignored)."""
+    sign_out_everywhere({"username": st.session_state.get("username")})
+    st.session_state["_authenticator"].authentication_controller.logout()
+    st.session_state.pop(SIGNED_IN_AT, None)
+
+
+_FORCED_FIELDS = ("_forced_current", "_forced_new", "_forced_repeat")
+_RENEW_COOKIE = "_harmonica_renew_cookie"
+
+
+def _submit_forced_change() -> None:
+    """Form callback (runs before the page): change the password of this session's still-valid sign-in."""
+    user = urepo.get_by_username(db(), st.session_state.get("username") or "")
+    values = [st.session_state.get(key) or "" for key in _FORCED_FIELDS]
+    for key in _FORCED_FIELDS:
+        st.session_state[key] = ""
+    if (user is None or not user.must_change_password or not st.session_state.get("authentication_status")
+            or not accounts.sign_in_valid(user, st.session_state.get(SIGNED_IN_AT))):
+        return
+    errors = accounts.change_password(db(), user, *values)
+    if errors:
+        st.session_state["_forced_errors"] = errors
+        return
+    _restamp(user.id)
+    st.session_state[_RENEW_COOKIE] = True  # the cookie is set during the run (a browser component)
+
+
+def _forced_password_change() -> None:
+    """After a password reset: only the change form, until the user has chosen their own password."""
+    st.title("Choose a new password")
+    st.info("Your password was reset by an administrator. Choose your own password to continue; the "
+            "temporary one opens nothing else.")
+    with st.form("forced_password_change"):
+        st.text_input("Temporary password", type="password", key=_FORCED_FIELDS[0])
+        st.text_input("New password", type="password", key=_FORCED_FIELDS[1],
+                      help=f"At least {accounts.PASSWORD_MIN} characters")
+        st.text_input("Repeat new password", type="password", key=_FORCED_FIELDS[2])
+        st.form_submit_button("Set my password", type="primary", on_click=_submit_forced_change)
+    for message in st.session_state.pop("_forced_errors", {}).values():
+        st.error(message)
+    st.button("Sign out", key="forced_sign_out", on_click=_sign_out_now)
+    st.stop()
+
+
+def current_user(auth: stauth.Authenticate | None = None) -> User | None:
+    """The signed-in, enabled user of this browser session (from state or the cookie), or None.
+
+    A user who must change a reset password gets the change form instead, and the run stops there.
+    """
+    auth = auth or authenticator()
+    user = signed_in_user(auth)
+    if user is None:
+        return None
+    if user.must_change_password:
+        _forced_password_change()
+    if st.session_state.pop(_RENEW_COOKIE, False):
+        auth.cookie_controller.set_cookie()
+        st.success("Your new password is set. You are signed out everywhere else.")
+    return user
 
 
 def require_user() -> User:
@@ -73,6 +184,7 @@ def sign_in_form(auth: stauth.Authenticate) -> None:
         if entry.get("failed_login_attempts", 0) > before.get(name, 0):
             record_login_result(db(), name, False)
     if st.session_state.get("authentication_status"):
+        st.session_state[SIGNED_IN_AT] = time.time()
         record_login_result(db(), st.session_state["username"], True)
     elif st.session_state.get("authentication_status") is False:
         st.error("Username or password is incorrect.")

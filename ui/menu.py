@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.repos.users import User
+from ui.auth import sign_out_everywhere
 
 
 def show_menu(user: User) -> None:
@@ -21,4 +22,6 @@ def show_menu(user: User) -> None:
         st.divider()
         st.caption(f"Signed in as {user.username}" + (" (admin)" if user.is_admin else ""))
         # The authenticator built by this run's access check (a second one would clash).
-        st.session_state["_authenticator"].logout("Sign out", location="sidebar", key="sign_out")
+        # Signing out ends every session of the user (server-side), not only this browser's cookie.
+        st.session_state["_authenticator"].logout("Sign out", location="sidebar", key="sign_out",
+                                                  callback=sign_out_everywhere)
