@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from core.accounts import RegistrationError, register
+from core.accounts import RegistrationError, register, registration_policy
 from core.sessions import list_for
-from core.sharing import SharingError, answer_invitation, my_invitations
+from core.sharing import parse_code
 from ui.auth import authenticator, current_user, sign_in_form
 from ui.menu import show_menu
 from ui.resources import db
+from ui.sharing import invitation_code_box, invitation_from_link
 
 st.set_page_config(page_title="Harmonica", page_icon=":material/forum:", layout="wide")
 
@@ -18,6 +19,10 @@ if user is None:
     st.title("Harmonica")
     st.write("Conversational surveys: an AI facilitator (or a fully offline one) interviews each participant, "
              "and you get themes and summaries across everyone.")
+    invite_code = parse_code(st.query_params.get("invite"))
+    if invite_code:
+        st.info("You have an invitation. Sign in to accept it, or create an account: the code from your link "
+                "is filled in below.")
     sign_in, create = st.tabs(["Sign in", "Create account"])
     with sign_in:
         sign_in_form(auth)
@@ -26,19 +31,24 @@ if user is None:
             st.subheader("Create an account")
             name = st.text_input("Your name")
             email = st.text_input("Email")
-            username = st.text_input("Username", help="3–32 letters, digits, '.', '_' or '-'")
+            username = st.text_input("Username",
+                                     help="3–32 letters, digits, '.', '_' or '-'; not case-sensitive (kept in lower case)")
             password = st.text_input("Password", type="password", help="At least 8 characters")
             repeat = st.text_input("Repeat password", type="password")
+            required = registration_policy(db()) == "invite"
+            code = st.text_input("Invitation code" + (" (required)" if required else " (optional)"),
+                                 value=invite_code, help="From the invitation link you were given.")
             submitted = st.form_submit_button("Create account")
         if submitted:
             try:
-                new_user = register(db(), username, email, name, password, repeat)
+                new_user = register(db(), username, email, name, password, repeat, code)
             except RegistrationError as exc:
                 for field, message in exc.errors.items():
                     st.error(f"{field.replace('_', ' ').capitalize()}: {message}")
             else:
                 role = " You are the first user, so you are the site admin." if new_user.is_admin else ""
-                st.success(f"Account '{new_user.username}' created.{role} Sign in on the first tab.")
+                joined = " Your invitation is accepted." if code.strip() else ""
+                st.success(f"Account '{new_user.username}' created.{role}{joined} Sign in on the first tab.")
     user = current_user(auth)
     if user is None:
         st.stop()
@@ -46,20 +56,10 @@ if user is None:
 show_menu(user)
 if flash := st.session_state.pop("flash", None):
     st.success(flash)
-for invitation, target in my_invitations(db(), user):
-    with st.container(border=True):
-        st.text(f"You are invited to the {target} as {invitation.role}.")
-        accept, decline, _ = st.columns([1, 1, 4])
-        for column, label, value in ((accept, "Accept", True), (decline, "Decline", False)):
-            if column.button(label, key=f"{label}_{invitation.id}"):
-                try:
-                    answer_invitation(db(), user, invitation.id, value)
-                except SharingError as exc:
-                    st.error(str(exc))
-                else:
-                    st.rerun()
+invitation_from_link(db(), user)
 st.title("Your sessions")
 st.page_link("pages/new.py", label="New session", icon=":material/add_circle:")
+invitation_code_box(db(), user)
 
 sessions = list_for(db(), user)
 if not sessions:

@@ -18,9 +18,8 @@ LONG = "We shipped the billing feature on time and pairing across teams made the
 
 
 def grant(db, owner, resource_type: str, resource_id: str, member, role: str) -> None:
-    """Give `member` a role the way people do: the owner invites, the member accepts."""
-    from core.sharing import answer_invitation, invite, my_invitations
+    """Give `member` a role the way people do: the owner invites, the member presents the invitation's code."""
+    from core.sharing import claim_invitation, invite
 
-    invite(db, owner, resource_type, resource_id, member.username, role)
-    for inv, _ in my_invitations(db, member):
-        answer_invitation(db, member, inv.id, True)
+    issued = invite(db, owner, resource_type, resource_id, member.username, role)
+    claim_invitation(db, member, issued.code)

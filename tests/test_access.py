@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from core import conversation
@@ -9,11 +11,13 @@ from core.privacy import delete_participation, redact
 from core.projects import add_session, create_project, my_projects, remove_session
 from core.repos import access as arepo
 from core.repos import sessions as srepo
+from core.repos import users as urepo
 from core.sessions import create_session, list_for
-from core.sharing import (SharingError, answer_invitation, change_role, create_public_link, invite,
-                          my_invitations, open_public_link, remove_member, revoke_public_link, set_visibility,
+from core.sharing import (INVITATION_DAYS, SharingError, change_role, claim_invitation, create_public_link,
+                          decline_invitation, invitation_for_code, invite, open_public_link, pending_invitations,
+                          public_links, remove_member, revoke_invitation, revoke_public_link, set_visibility,
                           transfer_ownership)
-from tests.helpers import BRIEF, LONG, launched_session
+from tests.helpers import BRIEF, LONG, grant, launched_session
 
 
 @pytest.fixture
@@ -21,27 +25,100 @@ def carol(db, creator):
     return register(db, "carol", "carol@example.org", "Carol", "password123", "password123")
 
 
-def accept_all(db, user):
-    for inv, _name in my_invitations(db, user):
-        answer_invitation(db, user, inv.id, True)
-
-
-def test_invitation_by_email_is_accepted_after_sign_in(db, creator, other_user):
+def test_invitation_is_claimed_with_its_code_once(db, creator, other_user):
     s = create_session(db, creator, BRIEF)
-    invite(db, creator, "session", s.id, "BOB@example.org", "viewer")
+    issued = invite(db, creator, "session", s.id, "BOB@example.org", "viewer")
+    assert issued.code not in str(db.fetchall("SELECT * FROM invitations"))  # only a hash is stored
     assert not can(db, other_user, Permission.VIEW_RESULTS, s)  # not before accepting
-    (inv, name), = my_invitations(db, other_user)
-    assert "Team retro" in name
-    answer_invitation(db, other_user, inv.id, True)
+    inv, name = invitation_for_code(db, issued.code)
+    assert "Team retro" in name and inv.role == "viewer"
+    claim_invitation(db, other_user, f"http://example.org/?invite={issued.code}")  # the pasted link works too
     assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
-    with pytest.raises(SharingError):
-        answer_invitation(db, other_user, inv.id, True)  # answered already
+    with pytest.raises(SharingError, match="not valid"):
+        claim_invitation(db, other_user, issued.code)  # used already
+    assert pending_invitations(db, creator, "session", s.id) == []
+
+
+def test_a_stranger_with_the_invited_email_gets_nothing(db, creator):
+    s = create_session(db, creator, BRIEF)
+    issued = invite(db, creator, "session", s.id, "zed@example.org", "editor")
+    stranger = register(db, "zed", "zed@example.org", "Zed", "password123", "password123")
+    assert arepo.roles_of(db, stranger.id, [("session", s.id)]) == []
+    assert not can(db, stranger, Permission.EDIT, srepo.get_session(db, s.id))
+    assert len(pending_invitations(db, creator, "session", s.id)) == 1  # still waiting for its code
+    holder = register(db, "real", "real@example.net", "Real", "password123", "password123")
+    claim_invitation(db, holder, issued.code)
+    assert can(db, holder, Permission.EDIT, srepo.get_session(db, s.id))
+
+
+@pytest.mark.parametrize("code", ["", "made-up", "a b", "x" * 65])
+def test_unknown_codes_are_refused(db, creator, other_user, code):
+    with pytest.raises(SharingError, match="not valid"):
+        claim_invitation(db, other_user, code)
+
+
+def test_revoked_declined_and_expired_codes_are_refused(db, creator, other_user, carol, monkeypatch):
+    s = create_session(db, creator, BRIEF)
+    revoked = invite(db, creator, "session", s.id, "bob", "editor")
+    with pytest.raises(AccessDenied):
+        revoke_invitation(db, other_user, revoked.invitation.id)  # only owners revoke
+    revoke_invitation(db, creator, revoked.invitation.id)
+    with pytest.raises(SharingError, match="not valid"):
+        claim_invitation(db, other_user, revoked.code)
+
+    declined = invite(db, creator, "session", s.id, "bob", "editor")
+    decline_invitation(db, other_user, declined.code)
+    with pytest.raises(SharingError, match="not valid"):
+        claim_invitation(db, carol, declined.code)
+
+    late = invite(db, creator, "session", s.id, "carol", "viewer")
+    from core import clock
+
+    real_now = clock.utcnow()
+    monkeypatch.setattr(clock, "utcnow", lambda: real_now + timedelta(days=INVITATION_DAYS, minutes=1))
+    with pytest.raises(SharingError, match="not valid"):
+        claim_invitation(db, carol, late.code)
+    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == []
+    assert arepo.roles_of(db, carol.id, [("session", s.id)]) == []
+    monkeypatch.setattr(clock, "utcnow", lambda: real_now + timedelta(days=INVITATION_DAYS - 1))
+    claim_invitation(db, carol, late.code)  # the day before it expires
+    assert arepo.roles_of(db, carol.id, [("session", s.id)]) == ["viewer"]
+
+
+def test_members_cannot_use_up_an_invitation_meant_for_someone_else(db, creator, other_user):
+    s = create_session(db, creator, BRIEF)
+    issued = invite(db, creator, "session", s.id, "dave", "editor")
+    with pytest.raises(SharingError, match="already a member"):
+        claim_invitation(db, creator, issued.code)  # e.g. the owner tries their own link
+    claim_invitation(db, other_user, issued.code)
+    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["editor"]
+
+
+def test_pending_email_invitations_are_void_after_the_migration(tmp_path):
+    import duckdb
+
+    from core.db import open_database
+    from core.migrations import MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
+                 "applied_at TIMESTAMP NOT NULL)")
+    for version, description, sql in MIGRATIONS:
+        if version < 7:
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description])
+    conn.execute("INSERT INTO invitations VALUES ('i1', 'session', 's1', 'bob@example.org', 'editor', 'u1', "
+                 "'pending', current_timestamp, NULL)")
+    conn.close()
+    db = open_database(path)
+    assert db.fetchone("SELECT status FROM invitations WHERE id = 'i1'")[0] == "expired"
+    assert arepo.pending_of_resource(db, "session", "s1") == []
 
 
 def test_only_owners_invite_and_duplicates_are_refused(db, creator, other_user, carol):
     s = create_session(db, creator, BRIEF)
-    invite(db, creator, "session", s.id, "bob", "editor")
-    accept_all(db, other_user)
+    grant(db, creator, "session", s.id, other_user, "editor")
     with pytest.raises(AccessDenied):
         invite(db, other_user, "session", s.id, "carol", "viewer")  # editors do not manage members
     with pytest.raises(SharingError):
@@ -55,8 +132,7 @@ def test_only_owners_invite_and_duplicates_are_refused(db, creator, other_user, 
 
 def test_viewers_see_results_only_when_visibility_allows(db, creator, other_user):
     s = create_session(db, creator, BRIEF)
-    invite(db, creator, "session", s.id, "bob", "viewer")
-    accept_all(db, other_user)
+    grant(db, creator, "session", s.id, other_user, "viewer")
     assert not can(db, other_user, Permission.VIEW_RESULTS, srepo.get_session(db, s.id))
     assert list_for(db, other_user) == []
     set_visibility(db, creator, s.id, "members")
@@ -69,8 +145,7 @@ def test_viewers_see_results_only_when_visibility_allows(db, creator, other_user
 
 def test_project_role_applies_to_sessions_added_later(db, creator, other_user):
     project = create_project(db, creator, "Community 2027", "All listening sessions")
-    invite(db, creator, "project", project.id, "bob", "editor")
-    accept_all(db, other_user)
+    grant(db, creator, "project", project.id, other_user, "editor")
     later = create_session(db, creator, BRIEF)
     assert not can(db, other_user, Permission.EDIT, later)
     add_session(db, creator, project.id, later.id)
@@ -125,6 +200,28 @@ def test_public_link_sections_and_revocation(db, creator):
         open_public_link(db, "made-up")
 
 
+def test_leaving_public_revokes_links_for_good(db, creator):
+    s = create_session(db, creator, BRIEF)
+    set_visibility(db, creator, s.id, "public")
+    first = create_public_link(db, creator, s.id, ["summary"])
+    second = create_public_link(db, creator, s.id, ["themes"])
+    set_visibility(db, creator, s.id, "members")
+    assert arepo.get_public_link(db, first).revoked_at is not None
+    assert arepo.get_public_link(db, second).revoked_at is not None
+    set_visibility(db, creator, s.id, "public")  # back to public: the old links stay dead
+    for token in (first, second):
+        with pytest.raises(AccessDenied):
+            open_public_link(db, token)
+    assert public_links(db, creator, s.id) == []
+    audit = arepo.audit_frame(db)
+    revocations = audit[audit["action"] == "public_link.revoke"]
+    assert len(revocations) == 2 and all("visibility" in d for d in revocations["detail"])
+    fresh = create_public_link(db, creator, s.id, ["summary"])  # a new link is needed, and works
+    assert open_public_link(db, fresh).sections == ["summary"]
+    set_visibility(db, creator, s.id, "public")  # no change of visibility: nothing revoked
+    assert open_public_link(db, fresh).sections == ["summary"]
+
+
 @pytest.mark.parametrize("text, expected", [
     ("mail me at ann.lee+x@example.co.uk please", "mail me at [email] please"),
     ("call +44 20 7946 0958 or 555-123-4567", "call [phone] or [phone]"),
@@ -167,8 +264,21 @@ def test_registration_policy(db, creator):
     with pytest.raises(RegistrationError, match="invitation"):
         register(db, "zed", "zed@example.org", "Zed", "password123", "password123")
     s = create_session(db, creator, BRIEF)
-    invite(db, creator, "session", s.id, "zed@example.org", "viewer")
-    assert register(db, "zed", "zed@example.org", "Zed", "password123", "password123")
+    issued = invite(db, creator, "session", s.id, "zed@example.org", "viewer")
+    with pytest.raises(RegistrationError, match="invitation"):  # the invited email alone opens nothing
+        register(db, "zed", "zed@example.org", "Zed", "password123", "password123")
+    with pytest.raises(RegistrationError) as exc:
+        register(db, "zed", "zed@example.org", "Zed", "password123", "password123", "wrong-code")
+    assert "invitation_code" in exc.value.errors
+    with pytest.raises(RegistrationError) as exc:  # a bad field leaves the code unused
+        register(db, "zed", "zed@example.org", "Zed", "short", "short", issued.code)
+    assert set(exc.value.errors) == {"password"}
+    zed = register(db, "zed", "zed@example.org", "Zed", "password123", "password123", issued.code)
+    assert arepo.roles_of(db, zed.id, [("session", s.id)]) == ["viewer"]  # the code's invitation, claimed
+    with pytest.raises(RegistrationError) as exc:  # single use: no second account from the same code
+        register(db, "zed2", "zed2@example.org", "Zed", "password123", "password123", issued.code)
+    assert "invitation_code" in exc.value.errors
+    assert urepo.get_by_username(db, "zed2") is None
 
 
 def test_account_management(db, creator, other_user):
@@ -218,8 +328,7 @@ def test_failed_logins_lock_the_username(db, creator):
 
 def test_sensitive_actions_are_audited(db, creator, other_user):
     s = create_session(db, creator, BRIEF)
-    invite(db, creator, "session", s.id, "bob", "viewer")
-    accept_all(db, other_user)
+    grant(db, creator, "session", s.id, other_user, "viewer")
     change_role(db, creator, "session", s.id, other_user.id, "editor")
     set_visibility(db, creator, s.id, "members")
     from core.sessions import delete_session

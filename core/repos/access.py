@@ -37,8 +37,10 @@ class Invitation:
     invitee: str
     role: str
     invited_by: str
-    status: str
+    status: str                      # pending | accepted | declined | revoked | expired
     created_at: datetime
+    expires_at: datetime | None
+    accepted_by: str | None
 
 
 @dataclass(frozen=True)
@@ -181,51 +183,72 @@ def delete_memberships_of_resource(db: Database, resource_type: str, resource_id
 # --- invitations ------------------------------------------------------------------------------------------
 
 def insert_invitation(db: Database, resource_type: str, resource_id: str, invitee: str, role: str,
-                      invited_by: str) -> Invitation:
-    inv = Invitation(new_id(), resource_type, resource_id, invitee.lower(), role, invited_by, "pending", utcnow())
+                      invited_by: str, code_hash: str, expires_at: datetime) -> Invitation:
+    """Store a pending invitation; only the hash of its code is kept."""
+    inv = Invitation(new_id(), resource_type, resource_id, invitee, role, invited_by, "pending", utcnow(),
+                     expires_at, None)
     with db.write() as cur:
-        cur.execute("INSERT INTO invitations VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        cur.execute("INSERT INTO invitations (id, resource_type, resource_id, invitee, role, invited_by, status, "
+                    "created_at, code_hash, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [inv.id, inv.resource_type, inv.resource_id, inv.invitee, inv.role, inv.invited_by, inv.status,
-                     inv.created_at])
+                     inv.created_at, code_hash, expires_at])
     return inv
 
 
-_INV = "id, resource_type, resource_id, invitee, role, invited_by, status, created_at"
-
-
-def pending_for(db: Database, username: str, email: str) -> list[Invitation]:
-    rows = db.fetchall(f"SELECT {_INV} FROM invitations WHERE status = 'pending' AND invitee IN (?, ?) "
-                       "ORDER BY created_at", [username.lower(), email.lower()])
-    return [Invitation(*r) for r in rows]
+_INV = "id, resource_type, resource_id, invitee, role, invited_by, status, created_at, expires_at, accepted_by"
 
 
 def pending_of_resource(db: Database, resource_type: str, resource_id: str) -> list[Invitation]:
+    """Invitations of a session or project still pending (expired ones included, for the inviter to see)."""
     rows = db.fetchall(f"SELECT {_INV} FROM invitations WHERE status = 'pending' AND resource_type = ? "
                        "AND resource_id = ? ORDER BY created_at", [resource_type, resource_id])
     return [Invitation(*r) for r in rows]
 
 
 def get_invitation(db: Database, invitation_id: str) -> Invitation | None:
+    """One invitation by id."""
     row = db.fetchone(f"SELECT {_INV} FROM invitations WHERE id = ?", [invitation_id])
     return Invitation(*row) if row else None
 
 
-def answer_invitation(db: Database, invitation: Invitation, status: str, user_id: str | None = None) -> None:
-    """Mark the invitation answered; when accepted, grant the role in the same transaction."""
+def invitation_by_code_hash(db: Database, code_hash: str) -> Invitation | None:
+    """The invitation whose code hashes to `code_hash`, whatever its status."""
+    row = db.fetchone(f"SELECT {_INV} FROM invitations WHERE code_hash = ?", [code_hash])
+    return Invitation(*row) if row else None
+
+
+def claim_invitation(db: Database, invitation_id: str, user_id: str, now: datetime) -> bool:
+    """Accept a pending, unexpired invitation for `user_id` and grant its role, in one transaction.
+
+    False (and nothing changed) when it was already answered, revoked or expired: the status is read and
+    written under the database's single write lock, so a code is claimed once even by concurrent requests.
+    """
     with db.write() as cur:
+        row = cur.execute("SELECT status, expires_at, resource_type, resource_id, role FROM invitations "
+                          "WHERE id = ?", [invitation_id]).fetchone()
+        if row is None or row[0] != "pending" or row[1] is None or row[1] <= now:
+            return False
+        _, _, resource_type, resource_id, role = row
+        cur.execute("UPDATE invitations SET status = 'accepted', answered_at = ?, accepted_by = ? WHERE id = ?",
+                    [now, user_id, invitation_id])
+        existing = cur.execute(
+            "SELECT role FROM memberships WHERE resource_type = ? AND resource_id = ? AND user_id = ?",
+            [resource_type, resource_id, user_id]).fetchone()
+        if existing is None:
+            cur.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?)",
+                        [resource_type, resource_id, user_id, role, now])
+    return True
+
+
+def close_invitation(db: Database, invitation_id: str, status: str) -> bool:
+    """Mark a pending invitation declined or revoked; False when it was no longer pending."""
+    with db.write() as cur:
+        row = cur.execute("SELECT status FROM invitations WHERE id = ?", [invitation_id]).fetchone()
+        if row is None or row[0] != "pending":
+            return False
         cur.execute("UPDATE invitations SET status = ?, answered_at = ? WHERE id = ?",
-                    [status, utcnow(), invitation.id])
-        if status == "accepted" and user_id:
-            existing = cur.execute(
-                "SELECT role FROM memberships WHERE resource_type = ? AND resource_id = ? AND user_id = ?",
-                [invitation.resource_type, invitation.resource_id, user_id]).fetchone()
-            if existing is None:
-                cur.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?)",
-                            [invitation.resource_type, invitation.resource_id, user_id, invitation.role, utcnow()])
-
-
-def has_pending_invitation(db: Database, username: str, email: str) -> bool:
-    return bool(pending_for(db, username, email))
+                    [status, utcnow(), invitation_id])
+    return True
 
 
 # --- public links -----------------------------------------------------------------------------------------
@@ -252,6 +275,18 @@ def revoke_public_link(db: Database, token: str) -> None:
     with db.write() as cur:
         cur.execute("UPDATE public_links SET revoked_at = ? WHERE token = ? AND revoked_at IS NULL",
                     [utcnow(), token])
+
+
+def revoke_public_links_of_session(db: Database, session_id: str) -> list[str]:
+    """Revoke every active public link of a session; return the tokens revoked."""
+    with db.write() as cur:
+        tokens = [r[0] for r in cur.execute(
+            "SELECT token FROM public_links WHERE session_id = ? AND revoked_at IS NULL ORDER BY created_at",
+            [session_id]).fetchall()]
+        if tokens:
+            cur.execute("UPDATE public_links SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL",
+                        [utcnow(), session_id])
+    return tokens
 
 
 def delete_public_links(db: Database, session_id: str) -> None:

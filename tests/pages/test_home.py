@@ -76,12 +76,75 @@ def test_sign_in_with_the_right_password_shows_the_dashboard(db, creator):
     assert not at.exception and "Your sessions" in texts(at)
 
 
-def test_invitations_are_accepted_on_the_dashboard(db, creator, other_user):
+def test_invitations_are_accepted_from_their_link_not_by_email(db, creator, other_user):
+    from core.repos import access as arepo
     from core.sharing import invite
 
     s = create_session(db, creator, BRIEF)
-    invite(db, creator, "session", s.id, "bob", "editor")
-    at = app(user=other_user).run()
+    issued = invite(db, creator, "session", s.id, "bob@example.org", "editor")
+    plain = app(user=other_user).run()  # bob, the invited email, without the code: nothing to accept
+    assert "invited" not in texts(plain) and not [b for b in plain.button if b.label == "Accept"]
+
+    at = app(user=other_user, query={"invite": issued.code}).run()
+    assert not at.exception
     assert "invited to the session “Team retro” as editor" in texts(at)
     next(b for b in at.button if b.label == "Accept").click().run()
-    assert "Team retro" in texts(at) and "invited" not in texts(at)
+    assert "Invitation accepted: you are now editor" in texts(at)
+    assert "Team retro" in texts(at) and "invited to" not in texts(at)
+    assert "invite" not in at.query_params
+    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["editor"]
+
+    again = app(user=other_user, query={"invite": issued.code}).run()  # used: said plainly, nothing granted
+    assert "invited to" not in texts(again)
+
+
+def test_a_used_link_says_so_and_a_typed_code_is_accepted(db, creator, other_user):
+    from core.accounts import register
+    from core.repos import access as arepo
+    from core.sharing import claim_invitation, invite
+
+    s = create_session(db, creator, BRIEF)
+    used = invite(db, creator, "session", s.id, "someone", "viewer")
+    carol = register(db, "carol", "carol@example.org", "Carol", "password123", "password123")
+    claim_invitation(db, carol, used.code)
+    at = app(user=other_user, query={"invite": used.code}).run()
+    assert "not valid" in texts(at)
+
+    issued = invite(db, creator, "session", s.id, "bob", "viewer")
+    at = app(user=other_user).run()
+    next(t for t in at.text_input if t.label == "Invitation code or link").input(issued.code)
+    at.button(key="FormSubmitter:invitation_code-Accept invitation").click().run()
+    assert "Invitation accepted: you are now viewer" in texts(at)
+    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
+
+
+def test_invite_only_registration_takes_the_code_from_the_link(db, creator):
+    from core.accounts import set_registration_policy
+    from core.repos import access as arepo
+    from core.sharing import invite
+
+    set_registration_policy(db, creator, "invite")
+    s = create_session(db, creator, BRIEF)
+    issued = invite(db, creator, "session", s.id, "zed@example.org", "editor")
+
+    def fill(at, username, email):
+        form = {t.label: t for t in at.text_input}
+        form["Your name"].input("Zed")
+        form["Email"].input(email)
+        form["Username"].input(username)
+        form["Password"].input("long enough pw")
+        form["Repeat password"].input("long enough pw")
+        at.button(key="FormSubmitter:register-Create account").click().run()
+        return at
+
+    stranger = fill(app().run(), "zed", "zed@example.org")  # the invited email, but no code
+    assert "by invitation" in " ".join(e.value for e in stranger.error)
+    assert urepo.get_by_username(db, "zed") is None
+
+    at = app(query={"invite": issued.code}).run()
+    assert "You have an invitation" in texts(at)
+    assert next(t for t in at.text_input if t.label.startswith("Invitation code")).value == issued.code
+    fill(at, "realzed", "other@example.net")
+    assert "Your invitation is accepted" in " ".join(m.value for m in at.success)
+    invitee = urepo.get_by_username(db, "realzed")
+    assert arepo.roles_of(db, invitee.id, [("session", s.id)]) == ["editor"]
