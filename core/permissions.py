@@ -2,7 +2,9 @@
 
 A user's role on a session is the highest of their role on the session itself and on the project the
 session belongs to (so a project member's role covers sessions added later). Owners and editors see
-everything of a session; viewers see its results only when the owner opened results to members.
+everything of a session; viewers see its results only when the owner opened results to members, and only
+read them: whatever every member sees (synthesis runs, pinned insights, codebook, include/exclude) is changed
+only with WRITE_RESULTS, held by editors and owners.
 Site admins manage accounts and read the audit log; they get no implicit access to session content.
 """
 
@@ -32,6 +34,7 @@ class Permission(str, Enum):
     VIEW_IDENTIFYING = "see identifying answers"
     EXPORT = "export"
     EDIT = "edit"
+    WRITE_RESULTS = "change shared results"   # run the synthesis, pin insights, codebook, include/exclude
     DELETE = "delete"
     MANAGE_MEMBERS = "manage members"
     MANAGE_SHARING = "manage sharing"
@@ -51,6 +54,7 @@ MIN_ROLE = {
     Permission.VIEW_IDENTIFYING: "editor",
     Permission.EXPORT: "editor",
     Permission.EDIT: "editor",
+    Permission.WRITE_RESULTS: "editor",     # viewers read results; they never change what every member sees
     Permission.DELETE: "owner",
     Permission.MANAGE_MEMBERS: "owner",
     Permission.MANAGE_SHARING: "owner",

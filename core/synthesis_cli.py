@@ -2,7 +2,7 @@
 
 The command line runs as the local operator: whoever can run it holds the database file (HARMONICA_DB), so it
 acts as a user of the app and goes through the same access checks (core.sessions.get_for):
-- `--as USERNAME` acts as that user;
+- `--as USERNAME` acts as that user (`synthesize` changes what every member sees: editors and owners only);
 - otherwise a session command acts as the session's owner, and an import as `--owner USERNAME`, else the first
   admin account, else a new local account named "operator" (its password can be set with reset-password).
 """
@@ -76,6 +76,8 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
         for message in exc.messages:
             print(message, file=sys.stderr)
         return 1
+    for warning in result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
     print(f"Imported {result.participants} participant(s) and {result.answers} answer(s) "
           f"({result.empty_cells} empty cell(s) skipped) into a new closed session owned by {owner.username}.")
     print(result.session_id)
@@ -95,8 +97,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
 
     try:
         outcome = run_synthesis(db, user, args.session_id, mode=args.mode, progress=progress, trigger="cli")
-    except AccessDenied as exc:
-        print(str(exc), file=sys.stderr)
+    except AccessDenied as exc:   # viewers read results; re-running them (what every member sees) needs an editor
+        print(f"{exc} Running the synthesis needs the editor or owner role.", file=sys.stderr)
         return 1
     s = outcome.stats
     from core.repos.synthesis import get_run
@@ -143,7 +145,7 @@ def add_commands(sub) -> None:
     imp.add_argument("--owner", help="username owning the new session (default: first admin account)")
     imp.set_defaults(func=cmd_import_responses)
 
-    syn = sub.add_parser("synthesize", help="run the synthesis of a session and store the run")
+    syn = sub.add_parser("synthesize", help="run the synthesis of a session and store the run (editors and owners)")
     syn.add_argument("session_id", metavar="SESSION_ID")
     syn.add_argument("--mode", choices=["offline", "model"], default="offline")
     syn.add_argument("--as", dest="as_user", metavar="USERNAME", help="act as this user (default: the owner)")

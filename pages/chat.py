@@ -136,7 +136,7 @@ if chat.finished:
         if shared is not None and shared.themes:
             st.subheader("What everyone said, so far")
             show_summary(shared)
-            show_themes(shared, quotes=False, key="participant_themes")
+            show_themes(shared, quotes=True, key="participant_themes")  # audience-safe: quotes only if allowed
     st.stop()
 if chat.session.status == "closed":
     unavailable("This session has been closed by the organiser; your answers so far are saved.")

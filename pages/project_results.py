@@ -36,10 +36,11 @@ head = st.columns([3, 1])
 with head[0]:
     if view is None:
         if pv.sessions:
-            st.info("No project synthesis over these sessions yet. Run it now.")
+            st.info("No project synthesis over these sessions yet. " +
+                    ("Run it now." if pv.can_write else "An editor or owner of these sessions runs it."))
     else:
         run = view.run
-        st.caption(f"Showing project run {run.id} · {run.kind} · {run.mode} · "
+        st.caption(f"Showing project run {run.id} · {run.kind} · {run.stats.get('model_label') or run.mode} · "
                    f"{run.created_at:%Y-%m-%d %H:%M} UTC · "
                    f"{view.analysed} participant(s) across {len(run.session_ids)} session(s)")
         if view.up_to_date:
@@ -50,7 +51,9 @@ with head[1]:
     mode = st.selectbox("Mode", ["offline", "model"], key="project_mode",
                         index=1 if view is not None and view.run.mode == "model" else 0,
                         help="Model mode needs a configured model endpoint; without one the run is offline.")
-    if st.button("Run project synthesis", key="project_run", icon=":material/refresh:", disabled=not pv.sessions):
+    if st.button("Run project synthesis", key="project_run", icon=":material/refresh:",
+                 disabled=not (pv.sessions and pv.can_write),
+                 help=None if pv.can_write else "Editors and owners run the synthesis the project's members see."):
         try:
             with st.status("Synthesising across sessions…", expanded=True) as status:
                 bar = st.progress(0.0)

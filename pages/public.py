@@ -7,6 +7,7 @@ from core.results import public_view
 from ui.chat_view import show_message
 from ui.resources import db
 from ui.results_view import show_summary, show_themes
+from ui.safe import escape_markdown
 
 st.set_page_config(page_title="Results · Harmonica", layout="wide")
 
@@ -19,7 +20,9 @@ view, session, sections = shared.view, shared.session, shared.sections
 
 st.title(session.name)
 st.caption("Shared read-only by the organisers. Participants are shown by number only.")
-if view is None and "transcripts" not in sections:
+if shared.withheld:
+    st.caption("Participants' own words are not shown here: the organisers have not allowed quotes for this link.")
+if view is None and not shared.transcripts:
     st.info("No results yet.")
     st.stop()
 if "summary" in sections and view:
@@ -32,9 +35,9 @@ elif "quotes" in sections and view:
     st.subheader("Quotes")
     for theme in view.themes:
         for q in theme.quotes:
-            st.caption(f"{q.participant} · {theme.label}")
+            st.caption(f"{q.participant} · {escape_markdown(theme.label)}")
             st.text(f"“{q.text}”")
-if "transcripts" in sections:
+if shared.transcripts:
     st.subheader("Transcripts")
     for number, chat in shared.transcripts:
         with st.expander(f"Participant {number}"):

@@ -1,4 +1,5 @@
-"""Who may open which page: one table of (page × actor) outcomes, checked by running each page.
+"""Who may open which page: one table of (page × actor) outcomes, checked by running each page; and who may change
+shared results: one table of (write × actor) outcomes, checked in core (viewers read, they never write).
 
 Every page file must appear in PAGES, so a new page cannot be added without deciding who may see it.
 """
@@ -11,13 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from core import config, conversation
+from core import config, conversation, results
 from core import db as dbmod
 from core.accounts import register
 from core.db import open_database
+from core.permissions import AccessDenied
 from core.projects import add_session, create_project
+from core.repos import participants as prepo
+from core.repos import sessions as srepo
+from core.repos import synthesis as synrepo
+from core.repos import users as urepo
 from core.sessions import create_session, set_status
-from tests.helpers import BRIEF, grant
+from core.sharing import set_audience_quotes, set_visibility
+from core.synthesis.pipeline import synthesize
+from tests.helpers import BRIEF, LONG, grant
 from tests.pages.apptest import app, texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +108,114 @@ def test_page_access(world, page, actor):
     else:
         assert marker not in shown, f"{actor} must not see {page}"
         assert any(d in shown for d in DENIED) or page == "Home.py"
+
+
+# ------------------------------------------------------------------------------------ writes to shared results
+# What every member of a session sees (its synthesis runs, pinned insights, codebook, who is included, the project
+# synthesis, what participants and public links may quote) is changed only by those allowed, checked in core
+# whatever the page shows: each write is attempted as each actor through core, and a refused one changes nothing.
+WRITE_ACTORS = ["anonymous", "viewer", "editor", "owner", "outsider", "admin", "disabled"]
+
+
+def _ask(w):
+    """An answer with citations and the run it comes from, asked by the owner."""
+    owner = w["users"]["owner"]
+    view = results.synthesis_view(w["db"], owner, w["session"])
+    return results.ask(w["db"], owner, view, "billing", mode="offline"), view.run.id
+
+
+def _pins(w) -> set[str]:
+    return {p["id"] for p in synrepo.list_pins(w["db"], w["session"])}
+
+
+def _owners_pin(w) -> str:
+    return results.pin_insight(w["db"], w["users"]["owner"], w["session"], *_ask(w))
+
+
+def _first_theme(w) -> str:
+    return results.synthesis_view(w["db"], w["users"]["owner"], w["session"]).themes[0].theme_id
+
+
+def _included(w) -> bool:
+    return prepo.get_participant(w["db"], w["participant"]).included
+
+
+def _project_runs(w) -> int:
+    return len(synrepo.list_runs(w["db"], results.project_scope(w["project"], [w["session"]])))
+
+
+# write -> (prepare(world) -> argument, act(world, user, argument), observe(world, argument), actors allowed)
+WRITES = {
+    "run synthesis": (lambda w: None,
+                      lambda w, u, a: results.run_synthesis(w["db"], u, w["session"]),
+                      lambda w, a: len(synrepo.list_runs(w["db"], w["session"])),
+                      {"editor", "owner"}),
+    "pin an insight": (lambda w: None,
+                       lambda w, u, a: results.pin_insight(w["db"], u, w["session"], *_ask(w)),
+                       lambda w, a: len(_pins(w)),
+                       {"editor", "owner"}),
+    "unpin the owner's pin": (_owners_pin,
+                              lambda w, u, a: results.unpin_insight(w["db"], u, w["session"], a),
+                              lambda w, a: a in _pins(w),
+                              {"editor", "owner"}),
+    "rename a theme": (_first_theme,
+                       lambda w, u, a: results.edit_codebook(w["db"], u, w["session"], "rename", theme_id=a,
+                                                             label=f"Renamed by {u.username if u else 'nobody'}"),
+                       lambda w, a: len(synrepo.list_edits(w["db"], w["session"])),
+                       {"editor", "owner"}),
+    "exclude a participant": (_included,
+                              lambda w, u, a: results.set_included(w["db"], u, w["session"], w["participant"], not a),
+                              lambda w, a: _included(w),
+                              {"editor", "owner"}),
+    "run the project synthesis": (lambda w: None,
+                                  lambda w, u, a: results.run_project_synthesis(w["db"], u, w["project"]),
+                                  lambda w, a: _project_runs(w),
+                                  {"editor", "owner"}),
+    "allow quotes for participants": (lambda w: None,
+                                      lambda w, u, a: set_audience_quotes(w["db"], u, w["session"], True, 3),
+                                      lambda w, a: srepo.get_session(w["db"], w["session"]).audience_quotes,
+                                      {"owner"}),
+}
+
+
+@pytest.fixture(scope="module")
+def write_world(tmp_path_factory):
+    """A session of a project with three answering participants and a synthesis; members by project role."""
+    db = open_database(tmp_path_factory.mktemp("writes") / "h.duckdb")
+    users = {n: register(db, n, f"{n}@example.org", n.title(), "password123", "password123")
+             for n in ["admin", "owner", "viewer", "editor", "outsider", "disabled"]}
+    session = create_session(db, users["owner"], replace(BRIEF, name="Shared results"))
+    set_status(db, users["owner"], session.id, "launched")
+    project = create_project(db, users["owner"], "Writes project")
+    add_session(db, users["owner"], project.id, session.id)
+    for name, role in (("viewer", "viewer"), ("editor", "editor"), ("disabled", "owner")):
+        grant(db, users["owner"], "project", project.id, users[name], role)
+    set_visibility(db, users["owner"], session.id, "members")   # viewers read the results
+    tokens = [conversation.join(db, session.id).token for _ in range(3)]
+    for i, token in enumerate(tokens):
+        conversation.send(db, token, f"{LONG} The billing screen needs work ({i}).")
+    synthesize(db, [session.id])
+    with db.write() as cur:
+        cur.execute("UPDATE users SET disabled = TRUE WHERE username = 'disabled'")
+    return {"db": db, "users": users, "session": session.id, "project": project.id,
+            "participant": prepo.get_by_token(db, tokens[0]).id}
+
+
+WRITE_CASES = [(write, actor) for write in WRITES for actor in WRITE_ACTORS]
+
+
+@pytest.mark.parametrize("write, actor", WRITE_CASES, ids=[f"{w}-{a}" for w, a in WRITE_CASES])
+def test_shared_results_writes(write_world, write, actor, monkeypatch):
+    monkeypatch.setenv("HARMONICA_AUTO_SYNTHESIS", "0")   # excluding a participant would start a timed refresh
+    prepare, act, observe, allowed = WRITES[write]
+    w = write_world
+    user = urepo.get_by_username(w["db"], actor) if actor in w["users"] else None   # as signed in: read afresh
+    argument = prepare(w)
+    before = observe(w, argument)
+    if actor in allowed:
+        act(w, user, argument)
+        assert observe(w, argument) != before, f"{actor} should be able to {write}"
+    else:
+        with pytest.raises(AccessDenied):
+            act(w, user, argument)
+        assert observe(w, argument) == before, f"{actor} must not {write}"

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTORS = ["owner", "editor", "viewer", "outsider", "admin", "disabled"]
 # command -> (arguments, actors allowed); a session's data is reached only through these
 SESSION_COMMANDS = {
-    "synthesize": (lambda sid, out: ["synthesize", sid], {"owner", "editor", "viewer"}),
+    # a run is what every member sees: viewers read results, they do not re-run them (issue 15)
+    "synthesize": (lambda sid, out: ["synthesize", sid], {"owner", "editor"}),
     "export": (lambda sid, out: ["export", sid, "--format", "assignments-csv", "--out", str(out)], {"owner", "editor"}),
 }
 # commands that touch no existing session's content: the local operator's tools (documented in the README)

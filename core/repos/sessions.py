@@ -33,6 +33,8 @@ class SessionRow:
     consent_text: str = ""
     redact: bool = False
     language_choice: bool = False   # participants may pick the conversation's language
+    audience_quotes: bool = False   # participants and public links may show verbatim quotes (core/audience.py)
+    audience_min_people: int = 3    # k: quotes shown to them come only from themes raised by at least k people
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class GuideVersion:
 
 _COLUMNS = ("id, owner_id, name, objective, critical_items, context, template_key, status, language, "
             "max_turns, anonymous, guide_version, created_at, updated_at, project_id, visibility, consent_text, redact, "
-            "language_choice")
+            "language_choice, audience_quotes, audience_min_people")
 
 
 def _session(row: tuple) -> SessionRow:
@@ -59,11 +61,11 @@ def insert_session(db: Database, row: SessionRow) -> None:
     """Insert the session and make `row.owner_id` its owner, in one transaction."""
     with db.write() as cur:
         cur.execute(
-            f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' * 19)})",
+            f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS.split(',')))})",
             [row.id, row.owner_id, row.name, row.objective, json.dumps(row.critical_items), row.context,
              row.template_key, row.status, row.language, row.max_turns, row.anonymous, row.guide_version,
              row.created_at, row.updated_at, row.project_id, row.visibility, row.consent_text, row.redact,
-             row.language_choice],
+             row.language_choice, row.audience_quotes, row.audience_min_people],
         )
         cur.execute("INSERT INTO memberships VALUES ('session', ?, ?, 'owner', ?)",
                     [row.id, row.owner_id, row.created_at])

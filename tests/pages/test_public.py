@@ -1,5 +1,5 @@
 from core import conversation
-from core.sharing import create_public_link, revoke_public_link, set_visibility
+from core.sharing import create_public_link, revoke_public_link, set_audience_quotes, set_visibility
 from core.synthesis.pipeline import synthesize
 from tests.helpers import LONG, launched_session
 from tests.pages.apptest import app, texts
@@ -29,11 +29,16 @@ def test_public_link_shows_only_chosen_sections_and_dies_when_revoked(db, creato
     shown = texts(at)
     assert "Team retro" in shown
     assert [h.value for h in at.subheader] == ["Summary"] and not at.get("plotly_chart")
-    assert not at.get("chat_message")  # no transcript (the summary may cite short quotes)
+    assert not at.get("chat_message")  # no transcript
+    assert "marker-" not in shown and "Deploys are painfully slow" not in shown   # and no one's words in the summary
 
     full = create_public_link(db, creator, s.id, ["themes", "quotes", "transcripts"])
     at = app("pages/public.py", query={"t": full}).run()
-    assert at.get("plotly_chart") and "Participant 1" in texts(at)
+    assert at.get("plotly_chart") and "marker-" not in texts(at) and not at.get("chat_message")
+    assert "not allowed quotes" in texts(at)           # quotes and transcripts need the owner's explicit consent
+    set_audience_quotes(db, creator, s.id, True, 3)
+    at = app("pages/public.py", query={"t": full}).run()
+    assert at.get("chat_message") and "Participant 1" in texts(at) and "marker-" in texts(at)
 
     revoke_public_link(db, creator, s.id, token)
     at = app("pages/public.py", query={"t": token}).run()
@@ -51,7 +56,8 @@ def test_finished_participants_see_shared_results_without_quotes(db, creator):
     assert "What everyone said" in texts(at) and at.get("plotly_chart")
     shown = texts(at)
     assert f"{LONG} (marker-0)" in shown  # their own transcript
-    # never another participant's transcript or theme quotes; only the summary cites short pseudonymous quotes
-    outside_summary = [e.value for e in at.text if not e.value.startswith("•")]
-    assert not any(f"marker-{i}" in v for v in outside_summary for i in range(1, 6))
+    # never another participant's words: no transcript, no theme quote, no quote in the summary
+    assert not any(f"marker-{i}" in shown for i in range(1, 6))
     assert "Participant 2" not in shown
+    summary = [e.value for e in at.text if e.value.startswith("•")]
+    assert summary and not any(" ".join(a.split()[:4]) in line for line in summary for a in ANSWERS + [LONG])

@@ -14,10 +14,10 @@ from core.repos import synthesis as repo
 from core.results import (ProjectSynthesisError, project_scope, project_view, run_project_synthesis,
                           synthesis_view)
 from core.sessions import create_session, set_status
-from core.sharing import answer_invitation, invite, my_invitations, set_visibility
+from core.sharing import set_visibility
 from core.synthesis.figures import session_share_heatmap
 from core.synthesis.pipeline import Params
-from tests.helpers import BRIEF
+from tests.helpers import BRIEF, grant
 from tests.pages.apptest import app, texts
 from tests.synthesis.helpers import add_participants, answers_for
 
@@ -157,15 +157,18 @@ def test_new_answers_make_the_project_run_out_of_date_and_membership_changes_the
 
 def test_a_viewer_only_gets_the_sessions_whose_results_they_may_see(db, creator, other_user, project_world):
     project, north, south = project_world
-    invite(db, creator, "project", project.id, "bob", "viewer")
-    for inv, _ in my_invitations(db, other_user):
-        answer_invitation(db, other_user, inv.id, True)
+    grant(db, creator, "project", project.id, other_user, "viewer")
     set_visibility(db, creator, north.id, "members")       # South stays "editors": closed to viewers
     run_project_synthesis(db, creator, project.id, params=K4)   # the owner's run covers both sessions
 
     pv = project_view(db, other_user, project.id)
     assert [s.id for s in pv.sessions] == [north.id] and pv.hidden == 1
     assert pv.view is None          # the owner's run over both sessions is never shown to the viewer
+    assert not pv.can_write
+    with pytest.raises(AccessDenied):   # a viewer reads: a run is shared by every member who sees these sessions
+        run_project_synthesis(db, other_user, project.id, params=K4)
+    grant(db, creator, "session", north.id, other_user, "editor")   # editor of North, still only a viewer of South
+    assert project_view(db, other_user, project.id).can_write
     run_project_synthesis(db, other_user, project.id, params=K4)
     pv = project_view(db, other_user, project.id)
     assert pv.view.run.session_ids == [north.id]

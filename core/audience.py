@@ -1,0 +1,242 @@
+"""What participants and the public see of a synthesis run: the audience-safe view.
+
+Members of a session read its results in full. Participants (visibility "participants") and visitors of a public
+link see one view only, built here, in which no participant's verbatim words appear unless the owner allowed
+quotes for this audience (a session setting, off by default), and even then never words from a theme raised by
+fewer than k distinct participants (k a session setting, default 3, never below 2): a small theme's quote points
+at a person. Themes keep their names and counts.
+
+What is withheld:
+- the quotes of every theme (all of them when quotes are not allowed or not shown, else those of themes under k);
+- a theme under k is named "Theme <n>", without description or keyphrases (all made of its few participants'
+  words); a theme's name that is a participant's phrase (offline names are taken from statements, model names are
+  asked "in participants' own words") is replaced by its keyphrases unless the theme's quotes are shown;
+- in the summary and the theme descriptions: the templated summary's quote clauses, any quotation of three words
+  or more that is not a theme's name, a facilitator's question or a quote shown to this audience, citations of
+  quotes not shown, and any unquoted run of VERBATIM_WORDS words or more copied from a participant's statement;
+- the run's statements (every answer) and the list of earlier runs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from core.repos.sessions import SessionRow
+from core.synthesis.summary import quote_clauses
+from core.synthesis.theme_names import unique_labels
+
+if TYPE_CHECKING:   # core.results imports this module
+    from core.results import SynthesisView, ThemeView
+
+MIN_AUDIENCE_PEOPLE = 2          # k is never below this
+DEFAULT_AUDIENCE_PEOPLE = 3
+VERBATIM_WORDS = 7               # an unquoted run of this many words of a statement counts as a quote
+QUOTED_WORDS = 3                 # a quotation of this many words or more is treated as a participant's words
+WITHHELD = "[quote withheld]"
+# Up to this many statements, the unquoted check looks for copies in every statement of the run; above it (a large
+# import), in the run's quotes only: what a model is shown to write the summary (the theme table and its quotes).
+FULL_CORPUS_STATEMENTS = 20_000
+
+_WORD = re.compile(r"\w+")
+_QUOTED = re.compile(r"“([^”\n]+)”|\"([^\"\n]+)\"|«\s*([^»\n]+?)\s*»|„([^“”\n]+)[“”]")
+_BRACKET = re.compile(r"\s*\[([^\[\]\n]{1,80})\]")
+_QREF = re.compile(r"^Q\d+\.\d+$", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
+
+
+@dataclass(frozen=True)
+class QuotePolicy:
+    """The owner's choice for participants and the public: may they see quotes, and from themes of how many."""
+
+    allow: bool = False
+    min_people: int = DEFAULT_AUDIENCE_PEOPLE
+
+    @staticmethod
+    def of(session: SessionRow) -> "QuotePolicy":
+        """The session's setting (k raised to the minimum if a stored value is lower)."""
+        k = session.audience_min_people if session.audience_min_people is not None else DEFAULT_AUDIENCE_PEOPLE
+        return QuotePolicy(bool(session.audience_quotes), max(MIN_AUDIENCE_PEOPLE, int(k)))
+
+
+def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = True) -> "SynthesisView":
+    """A copy of `view` (a core.results.SynthesisView) fit for participants and the public, under `policy`;
+    `quotes=False` withholds every quote whatever the policy (a public link that does not show quotes)."""
+    k = policy.min_people
+    shown = {t.theme_id for t in view.themes if quotes and policy.allow and t.participants >= k}
+    allowed = [q for t in view.themes if t.theme_id in shown for q in t.quotes]
+    allowed_refs, allowed_texts = {q.ref for q in allowed}, [q.text for q in allowed]
+    key = (view.run.id, view.run.summary, k, tuple(sorted(allowed_refs)),
+           tuple((t.theme_id, t.label, t.description, tuple(t.keywords), t.participants) for t in view.themes))
+    cached = _cache_get(key)
+    if cached is None:
+        corpus, questions = _sources(view)
+        corpus_norm = _joined(corpus)
+        names = dict(zip([t.theme_id for t in view.themes], unique_labels(
+            [audience_label(t, k, t.theme_id in shown, corpus_norm) for t in view.themes])))
+        renamed = {t.label: names[t.theme_id] for t in view.themes if names[t.theme_id] != t.label}
+        labels = list(names.values())
+        summary = scrub(view.run.summary, corpus, allowed_refs, allowed_texts, labels, questions, renamed)
+        # a theme of fewer than k people keeps its counts; its description and keyphrases are its few participants'
+        # own words, so they go with its name
+        descriptions = {t.theme_id: scrub(t.description, corpus, allowed_refs, allowed_texts, labels, questions,
+                                          renamed) if t.participants >= k else "" for t in view.themes}
+        cached = (names, summary, descriptions)
+        _cache_put(key, cached)
+    names, summary, descriptions = cached
+    themes = [replace(t, label=names[t.theme_id], description=descriptions[t.theme_id],
+                      keywords=list(t.keywords) if t.participants >= k else [],
+                      quotes=list(t.quotes) if t.theme_id in shown else []) for t in view.themes]
+    changes = {"run": replace(view.run, summary=summary), "themes": themes, "runs": []}
+    fields_ = {f.name for f in fields(view)}
+    if "db" in fields_:
+        changes["db"] = None            # nothing more can be read through the copy
+    if "statements" in fields_:
+        changes["statements"] = _no_statements()
+    out = replace(view, **changes)
+    if "statements" not in fields_:     # read lazily by the view: answer that read with no statement at all
+        out.__dict__["statements"] = _no_statements()
+    return out
+
+
+def audience_label(theme: "ThemeView", k: int, quoted: bool, corpus_norm: str) -> str:
+    """The name an audience sees for a theme. Under k people: "Theme <n>" (any name of it is its few participants'
+    words). Else its own name, unless that is a participant's phrase of QUOTED_WORDS+ words while the theme's quotes
+    are not shown: then its keyphrases (words many of its participants used), or "Theme <n>"."""
+    neutral = f"Theme {theme.position + 1}"
+    if theme.participants < k:
+        return neutral
+    words = _words(theme.label)
+    if quoted or len(words) < QUOTED_WORDS or f" {' '.join(words)} " not in corpus_norm:
+        return theme.label
+    keys = [kw for kw in theme.keywords if len(_words(kw)) < QUOTED_WORDS][:2]
+    label = " · ".join(keys)
+    return label[:1].upper() + label[1:] if label else neutral
+
+
+def _no_statements() -> pd.DataFrame:
+    """An empty statements table (the audience gets no statement, so no answer)."""
+    return pd.DataFrame(columns=["statement_id", "message_id", "participant_id", "session_id", "step", "question",
+                                 "text", "theme_id"])
+
+
+def scrub(text: str, corpus: list[str], allowed_refs: set[str], allowed_texts: list[str], labels: list[str],
+          questions: list[str] = (), renamed: dict[str, str] | None = None) -> str:
+    """`text` without participants' words an audience may not see (see the module docstring). `corpus` holds the
+    statements to look for unquoted copies in; `allowed_texts` (refs `allowed_refs`) are the quotes it may see;
+    `renamed` maps theme names to the names the audience sees instead; a quotation of a theme's name as shown
+    (`labels`) or of the facilitator's `questions` is not a participant's."""
+    if not text:
+        return text
+    for old in sorted(renamed or {}, key=len, reverse=True):
+        text = text.replace(old, renamed[old])
+    allowed_norm = _joined(allowed_texts)
+    question_norm = _joined(questions)
+    label_norm = {" ".join(_words(label)) for label in labels}
+    for pattern in quote_clauses():     # the templated summary's ", for example: “…” [Q1.1]"
+        text = pattern.sub(lambda m: m.group(0) if m.group("ref") in allowed_refs else "", text)
+
+    def quotation(m: re.Match) -> str:
+        inner = next(g for g in m.groups() if g is not None)
+        words = _words(inner)
+        if len(words) < QUOTED_WORDS or " ".join(words) in label_norm:
+            return m.group(0)
+        pieces = [" ".join(_words(p)) for p in _ELLIPSIS.split(inner)]
+        if all(f" {p} " in allowed_norm for p in pieces if p) or all(f" {p} " in question_norm for p in pieces if p):
+            return m.group(0)
+        return WITHHELD
+
+    text = _QUOTED.sub(quotation, text)
+    text = _drop_refs(text, allowed_refs)
+    return _drop_verbatim(text, _joined(corpus), allowed_norm + _joined(labels))
+
+
+def _drop_refs(text: str, allowed_refs: set[str]) -> str:
+    """Remove citations of quotes the audience does not see ([Q2.1], or Q refs inside [T2, Q2.1])."""
+
+    def bracket(m: re.Match) -> str:
+        tokens = [t for t in re.split(r"[\s,;]+", m.group(1).strip()) if t]
+        if not any(_QREF.match(t) for t in tokens):
+            return m.group(0)
+        kept = [t for t in tokens if not _QREF.match(t) or t.upper() in allowed_refs]
+        return f" [{', '.join(kept)}]" if kept else ""
+
+    return _BRACKET.sub(bracket, text)
+
+
+def _drop_verbatim(text: str, corpus: str, allowed: str) -> str:
+    """Replace each unquoted run of VERBATIM_WORDS+ words found in `corpus` (and not in `allowed`) by WITHHELD."""
+    matches = list(_WORD.finditer(text))
+    words = [_fold(m.group(0)) for m in matches]
+    hit = [False] * len(words)
+    for i in range(len(words) - VERBATIM_WORDS + 1):
+        phrase = " " + " ".join(words[i:i + VERBATIM_WORDS]) + " "
+        if phrase in corpus and phrase not in allowed:
+            hit[i:i + VERBATIM_WORDS] = [True] * VERBATIM_WORDS
+    out, pos, i = [], 0, 0
+    while i < len(words):
+        if not hit[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(words) and hit[j + 1]:
+            j += 1
+        out += [text[pos:matches[i].start()], WITHHELD]
+        pos = matches[j].end()
+        i = j + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _sources(view: "SynthesisView") -> tuple[list[str], list[str]]:
+    """(statement texts to look for copies of, the questions they answer): every statement of the run, or for a very
+    large run (whose statements are not read to show results) its quotes only."""
+    quotes = [q for t in view.themes for q in t.quotes]
+    texts, questions = [q.text for q in quotes], [q.question for q in quotes]
+    if int(view.run.stats.get("statements", 0) or 0) > FULL_CORPUS_STATEMENTS:
+        return texts, sorted(set(questions))
+    st: pd.DataFrame = view.statements
+    if not st.empty:
+        texts += st["text"].astype(str).tolist()
+        if "question" in st.columns:
+            questions += st["question"].dropna().astype(str).tolist()
+    return texts, sorted(set(questions))
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
+def _words(text: str) -> list[str]:
+    return [_fold(w) for w in _WORD.findall(unicodedata.normalize("NFKC", text or ""))]
+
+
+def _joined(texts: list[str]) -> str:
+    """Texts as one searchable string of normalised words: ' w1 w2 \n w3 … ' (search with f' {phrase} ')."""
+    return " " + " \n ".join(" ".join(_words(t)) for t in texts) + " "
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_MAX = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def _cache_get(key):
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    return None
+
+
+def _cache_put(key, value) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)

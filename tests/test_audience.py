@@ -1,0 +1,143 @@
+"""What participants and public links see: no participant's verbatim words unless the owner allows quotes, and then
+never from a theme raised by fewer than k people (core/audience.py, core.results.participant_view / public_view)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.audience import WITHHELD, QuotePolicy, scrub
+from core.permissions import AccessDenied
+from core.repos import access as arepo
+from core.repos import sessions as srepo
+from core.results import participant_view, public_view, synthesis_view
+from core.sharing import SharingError, create_public_link, set_audience_quotes, set_visibility
+from core.synthesis.summary import SummaryTheme, templated_summary
+from tests.audience_data import PLAN, populate, said
+from tests.helpers import grant, launched_session
+
+
+@pytest.fixture(autouse=True)
+def no_background_synthesis(monkeypatch):
+    monkeypatch.setenv("HARMONICA_AUTO_SYNTHESIS", "0")
+
+
+@pytest.fixture
+def shared(db, creator):
+    """The audience session (tests/audience_data.py): three themes of 4, 3 and 1 people; (session, tokens)."""
+    return populate(db, creator)
+
+
+def words_shown(view) -> str:
+    """Everything of a view an audience can read: summary, theme names, descriptions, quotes, statements."""
+    parts = [view.run.summary]
+    for t in view.themes:
+        parts += [t.label, t.description] + [q.text for q in t.quotes]
+    parts += view.statements["text"].astype(str).tolist()
+    return "\n".join(parts)
+
+
+def verbatim_in(text: str, answers: list[str]) -> list[str]:
+    """The answers (or their first seven words, as said) that appear in `text`."""
+    found = []
+    for a in answers:
+        head = " ".join(a.rstrip(".").split()[:7])
+        if a.rstrip(".") in text or head in text:
+            found.append(a)
+    return found
+
+
+def test_the_members_view_quotes_participants_so_the_audience_view_must_not(db, creator, shared):
+    s, tokens = shared
+    full = synthesis_view(db, creator, s.id)
+    answers = [said(i) for i in range(len(PLAN))]
+    assert verbatim_in(full.run.summary, answers)       # the offline summary quotes: the case to guard against
+    set_visibility(db, creator, s.id, "participants")
+    view = participant_view(db, tokens[0])
+    assert view.themes and sum(t.participants for t in view.themes) >= len(PLAN) - 1   # themes with counts stay
+    assert verbatim_in(words_shown(view), answers) == []
+    assert all(not t.quotes for t in view.themes)
+    assert view.statements.empty and view.runs == []
+    assert "raised by" in view.run.summary               # the summary keeps its counts
+    for theme in view.themes:                             # offline names are phrases taken from the answers
+        assert len(theme.label.split()) < 3 or not any(theme.label.lower() in a.lower() for a in answers)
+
+
+def test_allowed_quotes_come_only_from_themes_of_at_least_k_people(db, creator, shared):
+    s, tokens = shared
+    set_visibility(db, creator, s.id, "participants")
+    set_audience_quotes(db, creator, s.id, True, 3)
+    view = participant_view(db, tokens[0])
+    quoted = [t for t in view.themes if t.quotes]
+    assert quoted, "with quotes allowed, themes of three or more people show their quotes"
+    assert all(t.participants >= 3 for t in quoted)
+    small = [t for t in view.themes if t.participants < 3]
+    full = {t.theme_id: t for t in synthesis_view(db, creator, s.id).themes}
+    hidden = [q.text for t in small for q in full[t.theme_id].quotes]
+    assert hidden, "the single person's theme has a quote for members"
+    assert verbatim_in(words_shown(view), hidden) == []
+    assert "zebulon" not in words_shown(view).lower().replace(small[0].label.lower(), "")
+    assert all(t.description == "" and t.keywords == [] and t.label == f"Theme {t.position + 1}" for t in small)
+
+    set_audience_quotes(db, creator, s.id, True, 5)      # no theme has five people
+    view = participant_view(db, tokens[0])
+    assert all(not t.quotes for t in view.themes)
+    assert verbatim_in(words_shown(view), [said(i) for i in range(len(PLAN))]) == []
+
+
+def test_a_public_link_shows_quotes_only_when_allowed_and_chosen(db, creator, shared):
+    s, _ = shared
+    answers = [said(i) for i in range(len(PLAN))]
+    set_visibility(db, creator, s.id, "public")
+    summary_only = create_public_link(db, creator, s.id, ["summary"])
+    everything = create_public_link(db, creator, s.id, ["summary", "themes", "quotes", "transcripts"])
+
+    for token in (summary_only, everything):         # quotes not allowed: no one's words, whatever was ticked
+        shared_ = public_view(db, token)
+        assert verbatim_in(words_shown(shared_.view), answers) == [] and shared_.transcripts == []
+    assert public_view(db, everything).withheld == ("quotes", "transcripts")
+
+    set_audience_quotes(db, creator, s.id, True, 3)
+    assert verbatim_in(words_shown(public_view(db, summary_only).view), answers) == []   # Quotes not ticked
+    shown = public_view(db, everything)
+    assert any(t.quotes for t in shown.view.themes)
+    assert all(t.participants >= 3 for t in shown.view.themes if t.quotes)
+    assert "Zebulon" not in words_shown(shown.view)
+    assert len(shown.transcripts) == len(PLAN) and shown.withheld == ()
+
+
+def test_only_owners_set_the_quote_setting_with_k_at_least_two(db, creator, other_user):
+    s = launched_session(db, creator)
+    assert QuotePolicy.of(srepo.get_session(db, s.id)) == QuotePolicy(False, 3)   # default: off, k = 3
+    with pytest.raises(SharingError):
+        set_audience_quotes(db, creator, s.id, True, 1)
+    grant(db, creator, "session", s.id, other_user, "editor")
+    with pytest.raises(AccessDenied):
+        set_audience_quotes(db, other_user, s.id, True, 3)
+    set_audience_quotes(db, creator, s.id, True, 4)
+    assert QuotePolicy.of(srepo.get_session(db, s.id)) == QuotePolicy(True, 4)
+    assert "session.audience_quotes" in set(arepo.audit_frame(db)["action"])
+
+
+def test_scrub_removes_template_quote_clauses_unless_allowed():
+    themes = [SummaryTheme("Coffee", 4, 5, "The kitchen coffee machine is broken again", "Q1.1"),
+              SummaryTheme("Zebulon", 1, 1, "My manager Zebulon ignores every request", "Q2.1")]
+    text = templated_summary(themes, 5, 5, 6)
+    out = scrub(text, [], set(), [], ["Coffee", "Zebulon"])
+    assert "kitchen coffee machine" not in out and "ignores every request" not in out
+    assert "[Q" not in out and "“Coffee” was raised by 4 of 5" in out
+    allowed = scrub(text, [], {"Q1.1"}, ["The kitchen coffee machine is broken again"], ["Coffee", "Zebulon"])
+    assert "“The kitchen coffee machine is broken again” [Q1.1]" in allowed
+    assert "ignores every request" not in allowed
+
+
+def test_scrub_withholds_quotations_citations_and_unquoted_copies_in_model_text():
+    corpus = ["Honestly the deploy pipeline breaks every single Friday afternoon without warning",
+              "Meetings are fine"]
+    text = ("Deploys worry people, one saying “the deploy pipeline breaks every single Friday” [T1, Q1.1]. "
+            "Someone wrote that the deploy pipeline breaks every single Friday afternoon [Q1.2]. "
+            "The theme “Deploy pipeline” [T1] and “fine” stay.")
+    out = scrub(text, corpus, set(), [], ["Deploy pipeline"])
+    assert "breaks every single" not in out
+    assert out.count(WITHHELD) == 2
+    assert "[T1]" in out and "Q1." not in out
+    assert "“Deploy pipeline”" in out and "“fine”" in out
