@@ -5,7 +5,14 @@ the session code calls `session_closed(db, session_id)`; including or excluding 
 `request(...)` too. Each call (re)starts a per-session timer of `delay` seconds, so a burst of finishing
 participants causes one run. When it fires, a worker thread runs the offline synthesis unless the latest run
 is already up to date (an update touching only new participants when possible). A participant's page never
-waits for it: the hooks only start a timer, and never raise.
+waits for it: the hooks only start a timer, and never raise. The run replays the researcher's codebook edits
+(core/synthesis/codebook.py): one that no longer fits the new themes is kept as pending with why; a refresh never
+discards an edit.
+
+`start(db, session_id, trigger, job)` runs a synthesis now in the same kind of worker thread (the results page's
+"Re-run synthesis", the first run after an import): the page returns at once and shows `progress(...)` (fraction,
+message, and how it ended) beside the latest stored run, which stays readable meanwhile. One run per session at a
+time; failures are logged with a reference (core.errors) and the page shows the plain message.
 
 Settings (environment, read here because only this module uses them):
   HARMONICA_AUTO_SYNTHESIS   1 (default) or 0 to disable
@@ -16,12 +23,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from core import db as dbmod
+from core.clock import utcnow
 from core.config import live
 from core.db import Database
+
+Progress = Callable[[float, str], None]
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +61,27 @@ def _default_runner(db: Database, session_id: str, reason: str) -> None:
         params = pipeline.Params(**{k: v for k, v in latest.params.items() if k in pipeline.Params.__dataclass_fields__})
         if latest.input_hash == pipeline.current_input_hash(db, [session_id], params, latest.mode, latest.embedder):
             return
-        if latest.mode == "model":
+        if latest.mode == "model" or latest.stats.get("requested_mode") == "model":   # retry after an outage
             from core.synthesis.model_mode import model_hooks
 
             hooks = model_hooks(db, [session_id]) or {}
     pipeline.synthesize(db, [session_id], trigger=f"auto:{reason}", params=params,
-                        mode="model" if hooks else "offline", **hooks)
+                        mode="model" if hooks else "offline", progress=scheduler.reporter(db, session_id), **hooks)
+
+
+@dataclass
+class RunProgress:
+    """A synthesis running in this process (or the last one that ended), for the results page to show."""
+    trigger: str
+    started: datetime
+    fraction: float = 0.0
+    message: str = "Starting"
+    finished: datetime | None = None
+    error: str | None = None      # fit to show (an unexpected error gives a reference to the server log)
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
 
 
 class RefreshScheduler:
@@ -66,6 +93,7 @@ class RefreshScheduler:
         self._running: set[tuple[Path, str]] = set()
         self._again: dict[tuple[Path, str], str] = {}
         self._idle = threading.Condition(self._lock)
+        self._progress: dict[tuple[Path, str], RunProgress] = {}
         self.runs = 0
 
     def request(self, db: Database, session_id: str, reason: str) -> None:
@@ -90,20 +118,70 @@ class RefreshScheduler:
             if self._timers.get(key) is threading.current_thread():
                 del self._timers[key]
             self._running.add(key)
+            self._progress[key] = RunProgress(f"auto:{reason}", utcnow())
+        self._work(db, session_id, lambda: self.runner(db, session_id, reason), "automatic synthesis")
+
+    def _work(self, db: Database, session_id: str, job: Callable[[], object], what: str) -> None:
+        """Run `job` (the caller marked the session running), record how it ended, then run once more if asked."""
+        key = (db.path, session_id)
+        error = None
         try:
             # The database may have been closed meanwhile (tests, shutdown): then there is nothing to do.
             if dbmod._open.get(db.path) is db:
-                self.runner(db, session_id, reason)
+                job()
                 self.runs += 1
-        except Exception:  # never propagate into anyone's page; the results page offers a manual re-run
-            log.exception("automatic synthesis of session %s failed", session_id)
+        except Exception as exc:  # never propagate into anyone's page; the results page offers a manual re-run
+            from core.errors import JOB_FAILED, report
+
+            error = report(exc, f"{what} of session {session_id} failed", JOB_FAILED)
         finally:
             with self._lock:
+                state = self._progress.get(key)
+                if state is not None:
+                    state.finished, state.error = utcnow(), error
+                    if error is None:
+                        state.fraction, state.message = 1.0, "Done"
                 self._running.discard(key)
                 again = self._again.pop(key, None)
                 self._idle.notify_all()
             if again is not None:
                 self.request(db, session_id, again)
+
+    def start(self, db: Database, session_id: str, trigger: str, job: Callable[[Progress], object]) -> bool:
+        """Run `job(progress)` now in a worker thread (a manual re-run, the first run after an import), replacing a
+        pending automatic refresh. False, and nothing started, when a run of the session is in progress."""
+        key = (db.path, session_id)
+        with self._lock:
+            if key in self._running:
+                return False
+            pending = self._timers.pop(key, None)
+            if pending is not None:
+                pending.cancel()
+            self._running.add(key)
+            self._progress[key] = RunProgress(trigger, utcnow())
+        report = self.reporter(db, session_id)
+        worker = threading.Thread(target=self._work, args=(db, session_id, lambda: job(report), "synthesis"),
+                                  name=f"synthesis-{trigger}-{session_id}", daemon=True)
+        worker.start()
+        return True
+
+    def reporter(self, db: Database, session_id: str) -> Progress:
+        """A pipeline progress callback that records the fraction and message of the session's current run."""
+        key = (db.path, session_id)
+
+        def update(fraction: float, message: str) -> None:
+            with self._lock:
+                state = self._progress.get(key)
+                if state is not None and state.running:
+                    state.fraction, state.message = min(max(float(fraction), 0.0), 1.0), message
+
+        return update
+
+    def progress(self, db: Database, session_id: str) -> RunProgress | None:
+        """A copy of the session's running (or last ended) run's progress, or None."""
+        with self._lock:
+            state = self._progress.get((db.path, session_id))
+            return replace(state) if state is not None else None
 
     def pending(self) -> int:
         with self._lock:
@@ -138,6 +216,15 @@ def request(db: Database, session_id: str, reason: str) -> None:
         scheduler.request(db, session_id, reason)
     except Exception:
         log.exception("could not schedule synthesis for session %s", session_id)
+
+
+def start(db: Database, session_id: str, trigger: str, job: Callable[[Progress], object]) -> bool:
+    """Start `job(progress)` in the background now (see RefreshScheduler.start); works with automatic refresh off."""
+    return scheduler.start(db, session_id, trigger, job)
+
+
+def progress(db: Database, session_id: str) -> RunProgress | None:
+    return scheduler.progress(db, session_id)
 
 
 def participant_finished(db: Database, session_id: str) -> None:

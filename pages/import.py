@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.importer import ImportProblem, ImportSpec, import_responses, read_table
+from core.results import start_synthesis
 from ui.auth import require_user
 from ui.menu import show_menu
 from ui.resources import db
@@ -25,6 +26,8 @@ except ImportProblem as exc:
     for message in exc.messages:
         st.error(message)
     st.stop()
+for warning in frame.attrs.get("warnings", []):
+    st.warning(warning)
 st.caption(f"{len(frame):,} rows, {len(frame.columns)} columns. First rows:")
 st.dataframe(frame.head(5), hide_index=True)
 columns = list(frame.columns)
@@ -43,7 +46,10 @@ if submitted:
         for message in exc.messages:
             st.error(message)
     else:
+        started = start_synthesis(db(), user, result.session_id, trigger="import")   # in the background
         st.success(f"Imported {result.participants:,} participants and {result.answers:,} answers "
-                   f"({result.empty_cells:,} empty cells skipped) into a new closed session.")
-        st.page_link("pages/results.py", label="Open results and run the synthesis", icon=":material/insights:",
+                   f"({result.empty_cells:,} empty cells skipped) into a new closed session."
+                   + (" The first synthesis is running in the background: the results page shows its progress."
+                      if started else ""))
+        st.page_link("pages/results.py", label="Open the results", icon=":material/insights:",
                      query_params={"s": result.session_id})

@@ -4,9 +4,9 @@ from core import conversation
 from core.forms import FormField
 from core.permissions import AccessDenied
 from core.results import participant_view, session_results, set_included, synthesis_view, transcript
-from core.sharing import answer_invitation, invite, my_invitations, set_visibility
+from core.sharing import set_visibility
 from core.synthesis.pipeline import synthesize
-from tests.helpers import LONG, launched_session
+from tests.helpers import LONG, grant, launched_session
 
 ANSWERS = [
     "Deploys are painfully slow and the deploy pipeline breaks every week.",
@@ -35,9 +35,7 @@ def test_participants_table_flows_from_chat(db, creator):
 def test_identifying_answers_and_transcripts_stay_with_owners_and_editors(db, creator, other_user):
     s = launched_session(db, creator, form=FORM)
     p = conversation.join(db, s.id, {"team": "A", "mail": "secret@example.org"})
-    invite(db, creator, "session", s.id, "bob", "viewer")
-    for inv, _ in my_invitations(db, other_user):
-        answer_invitation(db, other_user, inv.id, True)
+    grant(db, creator, "session", s.id, other_user, "viewer")
     set_visibility(db, creator, s.id, "members")
     table = session_results(db, other_user, s.id).participants
     assert "Team" in table.columns and "Email" not in table.columns

@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from core.synthesis.figures import (completion_bar, coverage_heatmap, segment_heatmap, sentiment_bar,  # noqa: F401
-                                    session_share_heatmap, theme_bar)
+from core.synthesis.figures import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap,  # noqa: F401
+                                    sentiment_bar, session_share_heatmap, theme_bar)

@@ -11,7 +11,7 @@ import pandas as pd
 from core.clock import utcnow
 from core.db import Database
 from core.ids import new_id, new_token
-from core.text import count_tokens
+from core.text import count_tokens, word_count
 
 
 @dataclass(frozen=True)
@@ -136,9 +136,9 @@ def append_message(db: Database, participant_id: str, role: str, kind: str, step
         msg = Message(new_id(), participant_id, seq, role, kind, step, content, count_tokens(content), source,
                       utcnow())
         cur.execute(
-            f"INSERT INTO messages ({_M_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO messages ({_M_COLUMNS}, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [msg.id, msg.participant_id, msg.seq, msg.role, msg.kind, msg.step, msg.content, msg.tokens,
-             msg.source, msg.created_at],
+             msg.source, msg.created_at, word_count(content)],
         )
         if participant_state:
             names = sorted(participant_state)

@@ -236,7 +236,7 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
 _EXCEPTION_WATCH = """
 (() => {
   const seen = new WeakSet();
-  const report = () => document.querySelectorAll('[data-testid="stException"]').forEach((el) => {
+  const report = () => document.querySelectorAll('[data-testid="stException"], .st-key-harmonica-error').forEach((el) => {
     if (seen.has(el)) return;
     seen.add(el);
     window.__harmonicaException(location.pathname + location.search, (el.innerText || "").slice(0, 300));

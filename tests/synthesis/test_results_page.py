@@ -5,6 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core import refresh
 from core.forms import FormField
 from core.repos import synthesis as repo
 from core.synthesis.pipeline import Params, synthesize
@@ -71,6 +72,7 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     before = len(repo.list_runs(db, s.id))
     at.button(key="rerun").click().run()
     assert not at.exception, at.exception
+    assert refresh.scheduler.wait_idle(60)   # the re-run runs in the background; the page did not wait for it
     assert len(repo.list_runs(db, s.id)) == before + 1
     # a quote's link opens the transcript with the quoted message marked
     statements = repo.statements_frame(db, repo.latest_run(db, s.id).id)

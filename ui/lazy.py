@@ -1,0 +1,22 @@
+"""Tabs whose content runs only when they are open, for results pages of very large sessions."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from streamlit.delta_generator import DeltaGenerator
+
+
+def rendered(tab: DeltaGenerator, lazy: bool) -> Iterator[None]:
+    """Run a tab's body inside the tab, or not at all when `lazy` and the tab is not the open one.
+
+    Tabs bound to the query string (`st.tabs(..., key=..., bind="query-params")`) rerun the page on a switch and
+    know which one is open (`tab.open`). Used as `for _ in rendered(tabs[3], lazy):` in place of `with tabs[3]:`,
+    the body keeps its indentation and runs once (inside the tab) or never. Hidden tabs then show nothing until
+    opened, and their widgets forget their values when the user leaves them, so pages use it only where computing
+    every tab on every rerun is too costly (core.results.LAZY_TABS_ABOVE participants).
+    """
+    if lazy and getattr(tab, "open", None) is False:   # None: the tabs do not track which one is open
+        return
+    with tab:
+        yield
