@@ -20,14 +20,19 @@ START_TIMEOUT_S = 10.0
 class FakeOpenAI:
     """A running fake server: `with FakeOpenAI() as fake: fake.script({"content": "hi"})`."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0, script: Path | str = SERVER_SCRIPT) -> None:
+        """`delay`: seconds every model request takes; `script`: the server to run (a variant of openai_server.py
+        taking the same options, e.g. the benchmark's)."""
         self._proc: subprocess.Popen[str] | None = None
         self.base_url = ""
+        self.delay = delay
+        self.script_path = Path(script)
 
     def start(self) -> FakeOpenAI:
         """Launch the server and wait for its LISTENING line."""
+        extra = ["--delay", str(self.delay)] if self.delay else []
         proc = self._proc = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--exit-on-stdin-eof"],
+            [sys.executable, str(self.script_path), "--port", "0", "--exit-on-stdin-eof", *extra],
             stdin=subprocess.PIPE,  # held open: the server exits if this process dies
             stdout=subprocess.PIPE,
             text=True,
@@ -98,8 +103,12 @@ class FakeOpenAI:
         return [r for r in log if path is None or r["path"] == path]
 
     def reset(self) -> None:
-        """Clear the reply queue and the request log."""
+        """Clear the reply queue, the request log and the concurrency figure."""
         self._call("POST", "/_control/reset", {})
+
+    def max_in_flight(self) -> int:
+        """The most model requests answered at once since the last reset."""
+        return int(self._call("GET", "/_control/stats")["max_in_flight"])
 
 
 def closed_port_url() -> str:

@@ -17,8 +17,17 @@ Control endpoints (tests drive behaviour from outside the process):
     {"cut_stream": true}       send part of the reply, then drop the connection
                                ("graceful": end the HTTP body cleanly, still no [DONE])
     {"empty": true}            content ""
+    {"match": "text"}          for a request whose messages (or embedding inputs) contain "text": such a
+                               request takes the first reply it matches, before any reply without a
+                               match; other requests skip it. Lets concurrent requests (answered in any
+                               order) each get their own reply
 - GET /_control/requests   every request so far: method, path, headers (no authorization), body
-- POST /_control/reset      clear queue and log
+- GET /_control/stats       {"in_flight": n, "max_in_flight": m}: model requests being answered now, and the
+                            most at once since the last reset (to check a client's concurrency bound)
+- POST /_control/reset      clear queue, log and stats
+
+`--delay SECONDS` makes every model request (chat, embeddings) without a scripted "delay" take that long,
+like a slow real server (bench/model_synthesis.py uses 1 s).
 """
 
 from __future__ import annotations
@@ -53,10 +62,29 @@ class _State:
         self.replies: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
         self.counter = 0
+        self.default_delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
-    def next_reply(self) -> dict[str, Any] | None:
+    def next_reply(self, text: str = "") -> dict[str, Any] | None:
+        """The first queued reply whose "match" is in `text` (the request's text), else the first without one."""
         with self.lock:
-            return self.replies.popleft() if self.replies else None
+            matched = [i for i, r in enumerate(self.replies) if r.get("match") is not None and str(r["match"]) in text]
+            free = [i for i, r in enumerate(self.replies) if r.get("match") is None]
+            for i in matched[:1] or free[:1]:
+                reply = self.replies[i]
+                del self.replies[i]
+                return reply
+            return None
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def next_id(self) -> int:
         with self.lock:
@@ -276,6 +304,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_control/requests":
             with STATE.lock:
                 self._send_json(200, list(STATE.requests))
+        elif self.path == "/_control/stats":
+            with STATE.lock:
+                self._send_json(200, {"in_flight": STATE.in_flight, "max_in_flight": STATE.max_in_flight})
         elif self.path.rstrip("/") == "/v1/models":
             self._log(None)
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in MODELS]
@@ -299,23 +330,29 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.replies.clear()
                 STATE.requests.clear()
+                STATE.max_in_flight = STATE.in_flight
             self._send_json(200, {"ok": True})
             return
 
         self._log(body if body is not None else raw.decode("utf-8", "replace"))
-        if self.path == "/v1/chat/completions":
-            self._chat(body)
-        elif self.path == "/v1/embeddings":
-            self._embeddings(body)
-        else:
-            self._send_error(404, f"Unknown path {self.path}", "invalid_request_error", "not_found")
+        STATE.enter()
+        try:
+            if self.path == "/v1/chat/completions":
+                self._chat(body)
+            elif self.path == "/v1/embeddings":
+                self._embeddings(body)
+            else:
+                self._send_error(404, f"Unknown path {self.path}", "invalid_request_error", "not_found")
+        finally:
+            STATE.leave()
 
     # ---- scripted behaviour shared by endpoints
 
     def _apply_script(self, reply: dict[str, Any]) -> bool:
         """Sleep and send scripted errors; return True when the response was sent."""
-        if reply.get("delay"):
-            time.sleep(float(reply["delay"]))
+        delay = reply.get("delay", STATE.default_delay)
+        if delay:
+            time.sleep(float(delay))
         status = reply.get("status")
         if status and int(status) >= 400:
             status = int(status)
@@ -338,7 +375,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._send_error(400, "Expected a JSON body with 'messages'.", "invalid_request_error")
             return
-        reply = STATE.next_reply() or {}
+        reply = STATE.next_reply(_message_text(body["messages"])) or {}
         if self._apply_script(reply):
             return
 
@@ -456,7 +493,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or "input" not in body:
             self._send_error(400, "Expected a JSON body with 'input'.", "invalid_request_error")
             return
-        reply = STATE.next_reply() or {}
+        reply = STATE.next_reply(json.dumps(body["input"], ensure_ascii=False)) or {}
         if self._apply_script(reply):
             return
         inputs = body["input"]
@@ -501,7 +538,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when the parent closes stdin")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds every model request takes (default 0)")
     args = parser.parse_args(argv)
+    STATE.default_delay = max(0.0, args.delay)
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

@@ -197,6 +197,35 @@ def test_delay_is_applied(fake_openai: FakeOpenAI) -> None:
     assert time.perf_counter() - started >= 0.3
 
 
+def test_matched_replies_go_to_the_request_that_contains_their_text(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script({"match": "about cats", "content": "cats"}, {"content": "anything"},
+                       {"match": "about dogs", "content": "dogs"})
+    ask = lambda text: _content_of(_chat(fake_openai, messages=[{"role": "user", "content": text}])[2])  # noqa: E731
+    assert ask("tell me about dogs") == "dogs"         # a matching reply comes before one without a match
+    assert ask("tell me about birds") == "anything"    # the first reply without a match
+    assert ask("tell me about cats") == "cats"
+    assert ask("tell me about cats").startswith("Fake reply to:")   # the queue is empty
+
+
+def test_default_delay_and_the_most_requests_in_flight() -> None:
+    import threading
+
+    with FakeOpenAI(delay=0.3) as fake:
+        threads = [threading.Thread(target=_chat, args=(fake,)) for _ in range(3)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert 0.3 <= time.perf_counter() - started < 2.0
+        assert fake.max_in_flight() == 3
+        fake.reset()
+        assert fake.max_in_flight() == 0
+        fake.script({"delay": 0, "content": "quick"})    # a scripted delay overrides the default
+        started = time.perf_counter()
+        assert _content_of(_chat(fake)[2]) == "quick" and time.perf_counter() - started < 0.25
+
+
 # ------------------------------------------------------------------ json schema replies
 
 

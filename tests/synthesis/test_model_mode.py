@@ -4,7 +4,7 @@ import json
 
 from core.repos import synthesis as repo
 from core.results import run_synthesis, synthesis_view
-from core.synthesis.model_mode import summary_prompt
+from core.synthesis.model_mode import NAME_VERSION, summary_prompt
 from core.synthesis.pipeline import Params
 from tests.helpers import launched_session
 from tests.synthesis.helpers import add_participants
@@ -19,8 +19,10 @@ ANSWERS = [
 
 
 
-def claims(*quotes):
-    return {"content": json.dumps({"claims": [{"quote": q, "critical_item": None, "point": "p"} for q in quotes]})}
+def claims(*quotes, match=None):
+    """An extraction reply; `match`: for the request containing that text (extractions run concurrently)."""
+    reply = {"content": json.dumps({"claims": [{"quote": q, "critical_item": None, "point": "p"} for q in quotes]})}
+    return {**reply, "match": match} if match else reply
 
 
 def extraction_requests(fake):
@@ -34,14 +36,14 @@ def test_model_mode_extracts_verifies_names_and_summarises(db, creator, model_en
     replies = []
     for a in ANSWERS:
         first, second = a.split(". ", 1) if ". " in a else a.split(", and ", 1)
-        replies.append(claims(first, second.rstrip("."), "Something nobody said at all"))
+        replies.append(claims(first, second.rstrip("."), "Something nobody said at all", match=a))
     fake.script(*replies,
                 {"content": json.dumps({"label": "Slow deploys", "description": "Deploys are slow."})},
                 {"content": json.dumps({"label": "Coffee", "description": "The coffee."})},
-                {"content": json.dumps({"summary": "Most people mention slow deploys [Q1.1]."})})
+                {"content": json.dumps({"summary": "Most people mention the first theme [T1][Q1.1]."})})
     out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
     run = repo.get_run(db, out.run_id)
-    assert run.mode == "model" and run.model == "fake-chat" and run.prompt_version == "theme-name-v1"
+    assert run.mode == "model" and run.model == "fake-chat" and run.prompt_version == NAME_VERSION
     assert out.stats["extraction_calls"] == 4 and out.stats["extraction_dropped"] == 4
     st = repo.statements_frame(db, out.run_id)
     assert len(st) == 8 and not st["text"].str.contains("nobody said").any()
@@ -49,7 +51,7 @@ def test_model_mode_extracts_verifies_names_and_summarises(db, creator, model_en
     assert all(contents[r.message_id][r.start_pos:r.end_pos] == r.text for r in st.itertuples())
     view = synthesis_view(db, creator, s.id)
     assert sorted(t.label for t in view.themes) == ["Coffee", "Slow deploys"]
-    assert view.run.summary.startswith("Most people mention slow deploys [Q1.1].")
+    assert view.run.summary.startswith("Most people mention the first theme [T1][Q1.1].")
     # one new participant: one new extraction, the others come from the cache
     fake.reset()
     add_participants(db, s, [["The build server times out during deploys. The espresso machine leaks water."]])

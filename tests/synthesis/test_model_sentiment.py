@@ -18,26 +18,26 @@ ANSWERS = [
     "Our release pipeline fails on flaky builds, and the espresso machine is broken.",
     "Rolling back a broken deploy takes the afternoon. Fresh coffee would be lovely.",
 ]
-# before the sentiment call, one model call per participant (extraction), per theme (naming, k=2) and the summary:
-# placeholders ({} = a reply valid for the request's schema) keep the queue in step
-BEFORE_SENTIMENT = [{}] * (len(ANSWERS) + 2 + 1)
+# the sentiment replies are matched to the sentiment request (other calls run concurrently, and naming and the
+# summary may ask again): every other request gets a reply valid for its schema
+SENTIMENT = "Judge the sentiment"
 
 
 
 def sentiment_requests(fake):
-    return [r for r in fake.requests(CHAT) if "Judge the sentiment" in json.dumps(r["body"])]
+    return [r for r in fake.requests(CHAT) if SENTIMENT in json.dumps(r["body"])]
 
 
 def labels(n: int, label: str = "positive", skip: set[int] = frozenset()) -> dict:
-    return {"content": json.dumps({"labels": [{"n": i, "sentiment": label} for i in range(1, n + 1)
-                                              if i not in skip]})}
+    return {"match": SENTIMENT, "content": json.dumps({"labels": [{"n": i, "sentiment": label}
+                                                                  for i in range(1, n + 1) if i not in skip]})}
 
 
 def test_model_mode_labels_sentiment_in_batches_and_caches_by_content(db, creator, model_env):
     fake = model_env
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    fake.script(*BEFORE_SENTIMENT, labels(40, "positive"))
+    fake.script(labels(40, "positive"))
     out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
     st = repo.statements_frame(db, out.run_id)
     n = st["content_hash"].nunique()
@@ -61,7 +61,7 @@ def test_a_failed_batch_falls_back_to_the_lexicon_and_says_so(db, creator, model
     fake = model_env
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    fake.script(*BEFORE_SENTIMENT, {"status": 500, "message": "model overloaded"})
+    fake.script({"match": SENTIMENT, "status": 500, "message": "model overloaded"})
     out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
     st = repo.statements_frame(db, out.run_id)
     assert out.stats["sentiment"] == "lexicon" and out.stats["sentiment_failures"] == 1
@@ -72,7 +72,7 @@ def test_a_failed_batch_falls_back_to_the_lexicon_and_says_so(db, creator, model
 def test_statements_the_model_left_out_keep_the_lexicon_label(db, creator, model_env):
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    model_env.script(*BEFORE_SENTIMENT, labels(40, "neutral", skip={1}))
+    model_env.script(labels(40, "neutral", skip={1}))
     out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
     assert out.stats["sentiment"] == "model+lexicon" and out.stats["sentiment_lexicon"] >= 1
     assert out.stats["sentiment_model"] >= 1
