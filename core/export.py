@@ -20,6 +20,7 @@ from core.repos.users import User
 from core.results import (SynthesisView, coverage, overview, segment_fields, segments, session_results,
                           synthesis_view)
 from core.sessions import get_for
+from core.synthesis.segments import finding
 from core.text import escape_markdown
 
 
@@ -219,13 +220,14 @@ def _report_md(db, user, sid) -> bytes:
         lines += [f"## By {md_escape(table.field)}", ""]
         for t in table.tests:
             if t.notable:
-                lines.append(f"- {md_escape(t.label)}: differs between groups ({t.test}, p = {t.p_value:.3g})")
+                lines.append(f"- {md_escape(t.label)} {md_escape(finding(t))}")
         lines += ["", md_escape(table.caveat), ""]
     return "\n".join(lines).encode("utf-8")
 
 
 def _report_html(db, user, sid) -> bytes:
-    from core.synthesis.figures import coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
+    from core.results import COVERAGE_GRID_MAX, coverage_counts
+    from core.synthesis.figures import coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
 
     view = _view(db, user, sid)
     ov = overview(db, user, sid)
@@ -236,9 +238,14 @@ def _report_html(db, user, sid) -> bytes:
         figs.append(("Sentiment per theme", sentiment_bar(view.themes)))
     for table in _segment_tables(db, user, sid, view):
         figs.append((f"Themes by {table.field}", segment_heatmap(table)))
-    matrix = coverage(db, user, sid)
-    if not matrix.empty and matrix.shape[1]:
-        figs.append(("Coverage of critical items", coverage_heatmap(matrix)))
+    if ov.included > COVERAGE_GRID_MAX:   # a column per participant would be unreadable (and huge): counts
+        counts = coverage_counts(db, user, sid)
+        if not counts.empty:
+            figs.append(("Coverage of critical items", coverage_bar(counts)))
+    else:
+        matrix = coverage(db, user, sid)
+        if not matrix.empty and matrix.shape[1]:
+            figs.append(("Coverage of critical items", coverage_heatmap(matrix)))
     chart_html = []
     for i, (title, fig) in enumerate(figs):
         chart_html.append(f"<h2>{e(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0),

@@ -4,15 +4,18 @@ codebook, participants and transcripts, exports. Thin: every number comes from c
 import streamlit as st
 
 from core.permissions import AccessDenied
-from core.results import (ask, capabilities, codebook_edits, coverage, edit_codebook, overview, pin_insight,
-                          pinned_insights, run_synthesis, segment_fields, segments, session_results, set_included,
-                          synthesis_view, transcript, unpin_insight)
+from core.results import (COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, ask, capabilities, codebook_edits, coverage,
+                          coverage_counts, discard_codebook_edit, edit_codebook, overview, participant_page_of,
+                          participants_page, pin_insight, pinned_insights, reapply_codebook_edit, results_session,
+                          segment_fields, segments, set_included, start_synthesis, synthesis_progress, synthesis_view,
+                          transcript, unpin_insight)
 from ui.auth import allowed_or_stop, require_user
-from ui.charts import completion_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
+from ui.charts import completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
 from ui.chat_view import show_message
+from ui.lazy import rendered
 from ui.menu import show_menu
 from ui.resources import db
-from ui.results_view import show_summary
+from ui.results_view import show_codebook_edit, show_segment_findings, show_summary
 from ui.safe import escape_markdown, show_text
 
 st.set_page_config(page_title="Results · Harmonica", layout="wide")
@@ -20,27 +23,29 @@ user = require_user()
 show_menu(user)
 
 session_id = st.query_params.get("s", "")
-results = allowed_or_stop(lambda: session_results(db(), user, session_id))
+session = allowed_or_stop(lambda: results_session(db(), user, session_id))
 
 caps = capabilities(db(), user, session_id)
-st.title(f"Results: {results.session.name}")
+st.title(f"Results: {session.name}")
 st.page_link("pages/design.py", label="Design this session", query_params={"s": session_id})
 
 
-def rerun_synthesis(mode: str) -> None:
-    with st.status("Synthesising…", expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
-        outcome = run_synthesis(db(), user, session_id, progress=progress, mode=mode)
-        status.update(label=f"Synthesis done ({outcome.kind}, {outcome.stats.get('themes', 0)} themes)",
-                      state="complete", expanded=False)
-    st.session_state.pop("run_choice", None)
+@st.fragment(run_every=2)
+def synthesis_running() -> None:
+    """A synthesis runs in the background: its progress, polled every 2 s; the whole page reruns when it ends."""
+    state = synthesis_progress(db(), user, session_id)
+    if state is None or not state.running:
+        st.rerun()
+    st.progress(state.fraction, text=f"Synthesis running ({state.trigger}): {state.message}. The results below are "
+                                     "the latest finished run; they update when it is done.")
 
 
 view = synthesis_view(db(), user, session_id, st.session_state.get("run_choice"))
+running = synthesis_progress(db(), user, session_id)
+if running is not None and running.running:
+    synthesis_running()
+elif running is not None and running.error:
+    st.error(f"The last synthesis did not finish. {running.error}")
 head = st.columns([3, 1])
 with head[0]:
     if view is None:
@@ -49,8 +54,8 @@ with head[0]:
         run = view.run
         state = ("up to date" if view.up_to_date else
                  "out of date: answers changed since this run (it refreshes by itself, or re-run now)")
-        st.caption(f"Showing synthesis run {run.id} · {run.kind} · {run.mode} · {run.embedder} · "
-                   f"{run.created_at:%Y-%m-%d %H:%M} UTC · trigger: {run.trigger} · {state}")
+        st.caption(f"Showing synthesis run {run.id} · {run.kind} · {run.stats.get('model_label') or run.mode} · "
+                   f"{run.embedder} · {run.created_at:%Y-%m-%d %H:%M} UTC · trigger: {run.trigger} · {state}")
         if view.up_to_date:
             st.success("Up to date with every included answer.", icon=":material/check_circle:")
         else:
@@ -59,8 +64,11 @@ with head[1]:
     mode = st.selectbox("Mode", ["offline", "model"], key="rerun_mode",
                         index=1 if view is not None and view.run.mode == "model" else 0,
                         help="Model mode needs a configured model endpoint; without one the run is offline.")
-    if st.button("Re-run synthesis", key="rerun", icon=":material/refresh:"):
-        rerun_synthesis(mode)
+    if st.button("Re-run synthesis", key="rerun", icon=":material/refresh:",
+                 disabled=not caps["write"] or (running is not None and running.running),
+                 help=None if caps["write"] else "Editors and owners re-run the synthesis everyone sees."):
+        if start_synthesis(db(), user, session_id, mode=mode):   # in the background: the page never waits for it
+            st.session_state.pop("run_choice", None)
         st.rerun()
 if view is not None and len(view.runs) > 1:
     with st.expander("Earlier runs"):
@@ -73,7 +81,7 @@ if view is not None and len(view.runs) > 1:
             st.rerun()
         failed = [r for r in view.runs if r.status == "failed"]
         for r in failed[:3]:
-            st.caption(f"Failed run {r.created_at:%Y-%m-%d %H:%M}: {r.error}")
+            st.caption(f"Failed run {r.created_at:%Y-%m-%d %H:%M} (what went wrong is in the server log).")
 
 ov = overview(db(), user, session_id)
 c1, c2, c3, c4 = st.columns(4)
@@ -84,20 +92,24 @@ c4.metric("Median answer length", f"{ov.median_answer_words:.0f} words")
 
 tabs = st.tabs(["Summary", "Themes", "By segment", "Coverage", "Sentiment", "Ask the data", "Codebook",
                 "Participants", "Export"], key="tab", bind="query-params")  # kept across reruns, linkable
+lazy = ov.started > LAZY_TABS_ABOVE   # a large session computes only the open tab
 
-with tabs[0]:
+for _ in rendered(tabs[0], lazy):
     if view is not None:
         show_summary(view)
         with st.expander("How this run was made"):
             st.json({"run": view.run.id, "kind": view.run.kind, "mode": view.run.mode, "embedder": view.run.embedder,
+                     "embedder note": view.run.stats.get("embedder_note"),
                      "params": view.run.params, "input hash": view.run.input_hash, "timings (s)": view.run.timings,
                      "k choice": view.run.stats.get("k_reason"), "quotes dropped": view.run.stats.get("quotes_dropped"),
                      "edits applied": view.run.stats.get("edits_applied"),
-                     "edits not applied": view.run.stats.get("edits_skipped")})
+                     "edits not applied": view.run.stats.get("edits_skipped"),
+                     "model": view.run.stats.get("model_label"), "model use": view.run.stats.get("model_use"),
+                     "model calls": view.run.stats.get("model_calls")})
     st.subheader("Completion by step")
     st.plotly_chart(completion_bar(ov.completion_by_step), width="stretch", key="completion_chart")
 
-with tabs[1]:
+for _ in rendered(tabs[1], lazy):
     if view is None or not view.themes:
         st.info("No themes yet: they appear once participants have answered.")
     else:
@@ -119,7 +131,7 @@ with tabs[1]:
                                  query_params={"s": session_id, "p": q.participant_id, "m": q.message_id,
                                                "tab": "Participants"})
 
-with tabs[2]:
+for _ in rendered(tabs[2], lazy):
     fields = segment_fields(db(), user, session_id)
     if view is None or not view.themes:
         st.info("Segments appear with the themes.")
@@ -129,26 +141,30 @@ with tabs[2]:
         key = st.selectbox("Segment by", list(fields), format_func=fields.get, key="segment_field")
         table = segments(db(), user, view, key)
         st.plotly_chart(segment_heatmap(table), width="stretch", key="segment_chart")
-        notable = [t for t in table.tests if t.notable]
-        for t in notable:
-            st.markdown(f"★ **{escape_markdown(t.label)}** differs between groups ({t.test}, p = {t.p_value:.3g}"
-                        f"{'; ' + t.note if t.note else ''}).")
-        if not notable:
-            st.caption("No theme differs notably between groups (p < 0.05).")
+        show_segment_findings(table)
         if table.small:
             st.caption(f"Small groups (fewer than 5 participants), shown but uncertain: "
                        f"{', '.join(escape_markdown(g) for g in table.small)}.")
         st.caption(table.caveat)
 
-with tabs[3]:
-    matrix = coverage(db(), user, session_id)
-    if matrix.empty or matrix.shape[1] == 0:
-        st.info("No critical items or no participants yet.")
+for _ in rendered(tabs[3], lazy):
+    if ov.included > COVERAGE_GRID_MAX:   # too many for a column each: how many participants per status
+        counts = coverage_counts(db(), user, session_id)
+        if counts.empty:
+            st.info("No critical items yet.")
+        else:
+            st.plotly_chart(coverage_bar(counts), width="stretch", key="coverage_chart")
+            st.caption(f"For each critical item, how many of the {ov.included:,} included participants answered it, "
+                       "answered thinly (fewer than 8 words), skipped it, or never reached it.")
     else:
-        st.plotly_chart(coverage_heatmap(matrix), width="stretch", key="coverage_chart")
-        st.caption("For each critical item: answered, thin (fewer than 8 words), skipped, or not reached.")
+        matrix = coverage(db(), user, session_id)
+        if matrix.empty or matrix.shape[1] == 0:
+            st.info("No critical items or no participants yet.")
+        else:
+            st.plotly_chart(coverage_heatmap(matrix), width="stretch", key="coverage_chart")
+            st.caption("For each critical item: answered, thin (fewer than 8 words), skipped, or not reached.")
 
-with tabs[4]:
+for _ in rendered(tabs[4], lazy):
     if view is None or not view.themes:
         st.info("Sentiment appears with the themes.")
     else:
@@ -163,7 +179,7 @@ with tabs[4]:
         else:
             st.caption("Offline sentiment is a word list with negation, per statement: coarse, and shown as such.")
 
-with tabs[5]:
+for _ in rendered(tabs[5], lazy):
     if view is None:
         st.info("Ask questions once a synthesis exists.")
     else:
@@ -178,7 +194,7 @@ with tabs[5]:
             for c in answer.citations:
                 st.markdown(f"**{c.ref}** " + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
                 show_text(f"“{c.text}”")
-            if answer.citations and st.button("Pin as insight", key="pin"):
+            if answer.citations and caps["write"] and st.button("Pin as insight", key="pin"):
                 pin_insight(db(), user, session_id, answer, view.run.id)
                 st.toast("Pinned.")
         pins = pinned_insights(db(), user, session_id)
@@ -190,15 +206,21 @@ with tabs[5]:
                 show_text(pin["answer"])
                 for c in pin["citations"]:
                     show_text(f"{c['ref']} “{c['text']}”")
-                if st.button("Unpin", key=f"unpin_{pin['id']}"):
+                if caps["write"] and st.button("Unpin", key=f"unpin_{pin['id']}"):
                     unpin_insight(db(), user, session_id, pin["id"])
                     st.rerun()
 
-with tabs[6]:
+for _ in rendered(tabs[6], lazy):
     if view is None or not view.themes:
         st.info("The codebook appears with the themes.")
     else:
-        labels = {t.theme_id: f"{t.label} ({t.mentions})" for t in view.themes}
+        labels = {t.theme_id: f"{t.label} ({t.mentions})" for t in view.themes}   # keyed by theme id, never label
+        edits = codebook_edits(db(), user, session_id)
+        pending = [e for e in edits if e.status == "pending"]
+        if pending:
+            st.warning(f"{len(pending)} of your edits no longer fit the themes after a re-synthesis. They are kept "
+                       "below as pending: re-apply each to the theme you choose, or discard it.",
+                       icon=":material/pending_actions:")
         if not caps["edit"]:
             st.caption("Editors and owners can rename, merge, split and delete themes.")
         op = st.selectbox("Edit", ["rename", "merge", "split", "delete", "move"], key="cb_op")
@@ -209,16 +231,19 @@ with tabs[6]:
             if op == "rename":
                 args["label"] = st.text_input("New name", max_chars=120, key="cb_label")
             if op == "merge":
-                args["theme_ids"] = st.multiselect("Themes to merge", list(labels), format_func=labels.get)
-                args["label"] = st.text_input("Name of the merged theme (optional)", max_chars=120) or None
+                args["theme_ids"] = st.multiselect("Themes to merge", list(labels), format_func=labels.get,
+                                                   key="cb_merge")
+                args["label"] = st.text_input("Name of the merged theme (optional)", max_chars=120,
+                                              key="cb_merge_label") or None
             if op == "split":
-                args["parts"] = st.number_input("Into how many", 2, 5, 2)
+                args["parts"] = st.number_input("Into how many", 2, 5, 2, key="cb_parts")
             if op == "move":
                 assigned = view.statements.dropna(subset=["theme_id"]).head(2000)
                 texts = dict(zip(assigned["statement_id"], assigned["text"]))
-                sid = st.selectbox("Statement (type to search)", list(texts), format_func=lambda s: texts[s][:90])
+                sid = st.selectbox("Statement (type to search)", list(texts), format_func=lambda s: texts[s][:90],
+                                   key="cb_statement")
                 args["statement_id"] = sid
-                args["to_theme_id"] = st.selectbox("Move to", list(labels), format_func=labels.get)
+                args["to_theme_id"] = st.selectbox("Move to", list(labels), format_func=labels.get, key="cb_move_to")
             submitted = st.form_submit_button("Apply", disabled=not caps["edit"], key="cb_apply")
         if submitted:
             try:
@@ -230,46 +255,78 @@ with tabs[6]:
                     st.error(why)
                 else:
                     st.session_state.pop("run_choice", None)
+                    st.session_state.pop("cb_outcome", None)
                     st.rerun()
-        edits = codebook_edits(db(), user, session_id)
         if edits:
-            st.caption("Edits are kept and re-applied after every re-synthesis where the data still supports them.")
+            st.subheader("Your edits")
+            st.caption("Edits are kept and replayed after every re-synthesis, matched to the new themes by the "
+                       "statements they hold. One that no longer fits stays here as pending until you re-apply or "
+                       "discard it; a re-synthesis never discards an edit.")
+            outcome = st.session_state.get("cb_outcome")   # kept until the next action (reruns clear flashes)
+            if outcome:
+                (st.error if outcome[0] == "error" else st.success)(outcome[1])
             for e in edits:
-                st.text(f"{e.seq}. {e.op} ({e.created_at:%Y-%m-%d %H:%M})")
+                action = show_codebook_edit(e, labels, caps["edit"])
+                if action is None:
+                    continue
+                try:
+                    if action[0] == "reapply":
+                        _, why = reapply_codebook_edit(db(), user, session_id, e.id, action[1])
+                        done = f"Re-applied edit #{e.seq}."
+                    else:
+                        why = discard_codebook_edit(db(), user, session_id, e.id)
+                        done = f"Discarded edit #{e.seq}."
+                except AccessDenied as exc:
+                    why = str(exc)
+                st.session_state["cb_outcome"] = ("error", why) if why else ("done", done)
+                if not why:
+                    st.session_state.pop("run_choice", None)
+                st.rerun()
+        st.subheader("Themes")
         for t in view.themes:
             st.markdown(f"**{escape_markdown(t.label)}** · {t.participants} participants · {t.mentions} mentions · "
                         f"{escape_markdown(', '.join(t.keywords[:5]))}")
 
-with tabs[7]:
-    table = results.participants.drop(columns=["id", "number"])
-    st.dataframe(table, hide_index=True, width="stretch")
-    options = results.participants[["id", "participant", "status"]].to_dict("records")
-    if options and not caps["transcripts"]:
-        st.info("Transcripts are visible to the session's editors and owners.")
-    elif options:
-        wanted = st.query_params.get("p")
-        ids = [o["id"] for o in options]
-        index = ids.index(wanted) if wanted in ids else 0
-        chosen = st.selectbox("Transcript of", options, index=index, key="transcript_pick",
-                              format_func=lambda r: f"{r['participant']} ({r['status']})")
-        row = results.participants.set_index("id").loc[chosen["id"]]
-        included = st.toggle("Include in analysis", value=bool(row["included"]), key=f"incl_{chosen['id']}",
-                              disabled=not caps["edit"])
-        if included != bool(row["included"]):
-            set_included(db(), user, session_id, chosen["id"], included)
-            st.rerun()
-        highlight = st.query_params.get("m")
-        for m in transcript(db(), user, session_id, chosen["id"]):
-            if m.id == highlight:
-                with st.container(border=True):
-                    st.caption("Quoted message")
-                    show_message(m)
-            else:
-                show_message(m)
-    else:
+for _ in rendered(tabs[7], lazy):
+    wanted = st.query_params.get("p")
+    if wanted and st.session_state.get("participants_for") != wanted:   # a quote's link: open the page holding them
+        st.session_state["participants_for"] = wanted
+        found = participant_page_of(db(), user, session_id, wanted)
+        if found is not None:
+            st.session_state["participants_page"] = found + 1
+    page = participants_page(db(), user, session_id, st.session_state.get("participants_page", 1) - 1)
+    if page.total == 0:
         st.info("No participants yet.")
+    else:
+        if page.pages > 1:   # one page of the table at a time: the page stays the same size at any session size
+            st.session_state["participants_page"] = page.page + 1
+            st.number_input(f"Page (of {page.pages:,})", min_value=1, max_value=page.pages, key="participants_page")
+        st.caption(f"Participants {page.first:,}–{page.last:,} of {page.total:,}")
+        st.dataframe(page.rows.drop(columns=["id", "number"]), hide_index=True, width="stretch")
+        options = page.rows[["id", "participant", "status"]].to_dict("records")
+        if not caps["transcripts"]:
+            st.info("Transcripts are visible to the session's editors and owners.")
+        else:
+            ids = [o["id"] for o in options]
+            index = ids.index(wanted) if wanted in ids else 0
+            chosen = st.selectbox("Transcript of", options, index=index, key=f"transcript_pick_{page.page}",
+                                  format_func=lambda r: f"{r['participant']} ({r['status']})")
+            row = page.rows.set_index("id").loc[chosen["id"]]
+            included = st.toggle("Include in analysis", value=bool(row["included"]), key=f"incl_{chosen['id']}",
+                                  disabled=not caps["edit"])
+            if included != bool(row["included"]):
+                set_included(db(), user, session_id, chosen["id"], included)
+                st.rerun()
+            highlight = st.query_params.get("m")
+            for m in transcript(db(), user, session_id, chosen["id"]):
+                if m.id == highlight:
+                    with st.container(border=True):
+                        st.caption("Quoted message")
+                        show_message(m)
+                else:
+                    show_message(m)
 
-with tabs[8]:
+for _ in rendered(tabs[8], lazy):
     from core.export import FORMATS, export_session
 
     if not caps["export"]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.results import SynthesisView
+from core.results import EditView, SynthesisView
+from core.synthesis.segments import SegmentTable, finding
 from core.text import escape_markdown
 from ui.charts import theme_bar
 from ui.safe import show_text
@@ -21,9 +22,70 @@ def show_themes(view: SynthesisView, *, quotes: bool, key: str) -> None:
     st.plotly_chart(theme_bar(view.themes, view.analysed), width="stretch", key=key)
     st.caption(f"Shares are of the {view.analysed} participant(s) who answered. Counts describe this sample only.")
     for theme in view.themes:
+        steady = "" if theme.stability is None else f" · {theme.steadiness}"
         with st.expander(f"{escape_markdown(theme.label)} — {theme.participants} participants "
-                         f"({theme.share:.0f}%)"):
+                         f"({theme.share:.0f}%){steady}"):
             show_text(theme.description)
+            if theme.stability is not None:
+                st.caption(STEADINESS_TEXT[theme.steadiness].format(pct=round(100 * theme.stability)))
             for q in theme.quotes if quotes else []:
                 st.caption(escape_markdown(q.participant))   # may name a session (project synthesis)
                 show_text(f"“{q.text}”")
+            if theme.subthemes:
+                st.caption("Within this theme")
+                for sub in theme.subthemes:
+                    show_text(f"▸ {sub.label} — {sub.participants} participants, {sub.mentions} mentions")
+                    for q in sub.quotes[:1] if quotes else []:
+                        show_text(f"    “{q.text}” ({q.participant})")
+
+
+STEADINESS_TEXT = {
+    "solid": "Solid: re-running the analysis on random 80% samples of the statements finds this theme again "
+             "(agreement {pct}%).",
+    "tentative": "Tentative: on random 80% samples of the statements this theme comes out differently (agreement "
+                 "{pct}%). Read its quotes before relying on it.",
+}
+
+
+def show_segment_findings(table: SegmentTable) -> None:
+    """The themes that differ between segments, one line each (labels are typed by people: escaped)."""
+    notable = [t for t in table.tests if t.notable]
+    for t in notable:
+        st.markdown(f"★ **{escape_markdown(t.label)}** {escape_markdown(finding(t))}")
+    if not notable:
+        st.caption("No theme differs notably between options (Holm-adjusted p < 0.05)." if table.multiple else
+                   "No theme differs notably between groups (p < 0.05).")
+
+
+STATUS_TEXT = {"applied": "applied", "pending": "pending: no longer fits the themes", "discarded": "discarded"}
+
+
+def show_codebook_edit(edit: EditView, labels: dict[str, str], can_edit: bool) -> tuple[str, list[str]] | None:
+    """One codebook edit with its status. A pending one shows why, a choice of target theme(s) (its statements'
+    themes first) and Re-apply / Discard. Returns ("reapply", theme ids) or ("discard", []) when clicked, else None.
+    Widgets are keyed by the edit's id; `labels` maps theme id -> shown name (names may repeat in old runs)."""
+    with st.container(border=edit.status == "pending"):
+        st.markdown(f"**#{edit.seq}** · {STATUS_TEXT.get(edit.status, edit.status)}")
+        show_text(edit.description)       # may quote a participant's statement: plain text
+        if edit.status != "pending":
+            return None
+        show_text(edit.note)
+        if not can_edit:
+            return None
+        if not edit.can_reapply:
+            st.caption("Nothing can take this edit any more: discard it.")
+            return ("discard", []) if st.button("Discard", key=f"cb_discard_{edit.id}") else None
+        likely = [t for t in edit.candidates if t in labels]
+        options = likely + [t for t in labels if t not in likely]
+        if edit.several:
+            targets = st.multiselect("Merge these themes", options, default=likely[:2] or None,
+                                     format_func=labels.get, key=f"cb_target_{edit.id}")
+        else:
+            target = st.selectbox("Apply it to", options, format_func=labels.get, key=f"cb_target_{edit.id}")
+            targets = [target] if target else []
+        left, right = st.columns(2)
+        if left.button("Re-apply", key=f"cb_reapply_{edit.id}", type="primary"):
+            return "reapply", list(targets)
+        if right.button("Discard", key=f"cb_discard_{edit.id}"):
+            return "discard", []
+    return None

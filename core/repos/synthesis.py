@@ -12,6 +12,7 @@ import pandas as pd
 from core.clock import utcnow
 from core.db import Database
 from core.ids import new_id
+from core.text import word_count
 
 
 def _in(values: list[str]) -> str:
@@ -30,6 +31,20 @@ def answers_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
         FROM messages m JOIN participants p ON p.id = m.participant_id
         WHERE p.session_id IN ({_in(session_ids)}) AND m.role = 'participant' AND m.kind IN ('answer', 'skip')
         ORDER BY p.session_id, p.number, m.seq
+        """,
+        session_ids,
+    )
+
+
+def prompts_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
+    """The facilitator's questions and probes as asked (distinct texts per session and step): the context answers
+    respond to, never clustered themselves (core.synthesis.units.feature_texts)."""
+    return db.fetchdf(
+        f"""
+        SELECT DISTINCT p.session_id, m.step, m.content
+        FROM messages m JOIN participants p ON p.id = m.participant_id
+        WHERE p.session_id IN ({_in(session_ids)}) AND m.role = 'facilitator' AND m.kind IN ('question', 'probe')
+        ORDER BY p.session_id, m.step, m.content
         """,
         session_ids,
     )
@@ -139,22 +154,29 @@ def finish_run(db: Database, run_id: str, themes: pd.DataFrame, statements: pd.D
     with db.write() as cur:
         if not themes.empty:
             cur.register("run_themes", themes)
-            cur.execute("INSERT INTO synthesis_themes (run_id, theme_id, position, label, description, keywords, "
-                        "participants, mentions, sentiment, quotes, centroid, origin) "
-                        "SELECT run_id, theme_id, position, label, description, keywords, participants, mentions, "
-                        "sentiment, quotes, centroid, origin FROM run_themes")
+            cols = ("run_id, theme_id, position, label, description, keywords, participants, mentions, sentiment, "
+                    "quotes, centroid, origin" + "".join(f", {c}" for c in ("stability", "subthemes")
+                                                         if c in themes.columns))
+            cur.execute(f"INSERT INTO synthesis_themes ({cols}) SELECT {cols} FROM run_themes")
             cur.unregister("run_themes")
         if not statements.empty:
             cur.register("run_statements", statements)
-            cur.execute("INSERT INTO synthesis_statements (run_id, statement_id, message_id, participant_id, "
-                        "session_id, step, critical_item, question, start_pos, end_pos, text, content_hash, "
-                        "theme_id, score, sentiment) SELECT run_id, statement_id, message_id, participant_id, "
-                        "session_id, step, critical_item, question, start_pos, end_pos, text, content_hash, "
-                        "theme_id, score, sentiment FROM run_statements")
+            cols = ("run_id, statement_id, message_id, participant_id, session_id, step, critical_item, question, "
+                    "start_pos, end_pos, text, content_hash, theme_id, score, sentiment"
+                    + (", subtheme_id" if "subtheme_id" in statements.columns else ""))
+            cur.execute(f"INSERT INTO synthesis_statements ({cols}) SELECT {cols} FROM run_statements")
             cur.unregister("run_statements")
         cur.execute("UPDATE synthesis_runs SET status = 'done', summary = ?, timings = ?, stats = ?, model_id = ?, "
                     "finished_at = ? WHERE id = ?",
                     [summary, json.dumps(timings), json.dumps(stats), model_id, utcnow(), run_id])
+
+
+def relabel_run(db: Database, run_id: str, mode: str, input_hash: str) -> None:
+    """A run started in model mode with no model output in it is stored as what it is: its mode, the input hash
+    of that mode, and no model or prompt version (its stats say the model was unavailable)."""
+    with db.write() as cur:
+        cur.execute("UPDATE synthesis_runs SET mode = ?, input_hash = ?, model = NULL, prompt_version = NULL "
+                    "WHERE id = ?", [mode, input_hash, run_id])
 
 
 def get_run(db: Database, run_id: str) -> Run | None:
@@ -181,13 +203,19 @@ def update_summary(db: Database, run_id: str, summary: str) -> None:
 
 def themes_frame(db: Database, run_id: str) -> pd.DataFrame:
     return db.fetchdf("SELECT theme_id, position, label, description, keywords, participants, mentions, sentiment, "
-                      "quotes, centroid, origin FROM synthesis_themes WHERE run_id = ? ORDER BY position", [run_id])
+                      "quotes, centroid, origin, stability, coalesce(subthemes, '[]') AS subthemes "
+                      "FROM synthesis_themes WHERE run_id = ? ORDER BY position", [run_id])
 
 
 def statements_frame(db: Database, run_id: str) -> pd.DataFrame:
     return db.fetchdf("SELECT statement_id, message_id, participant_id, session_id, step, critical_item, question, "
-                      "start_pos, end_pos, text, content_hash, theme_id, score, sentiment "
+                      "start_pos, end_pos, text, content_hash, theme_id, score, sentiment, subtheme_id "
                       "FROM synthesis_statements WHERE run_id = ? ORDER BY statement_id", [run_id])
+
+
+def has_statement(db: Database, run_id: str, statement_id: str) -> bool:
+    return db.fetchone("SELECT count(*) FROM synthesis_statements WHERE run_id = ? AND statement_id = ?",
+                       [run_id, statement_id])[0] > 0
 
 
 def statement_hashes(db: Database, run_id: str) -> dict[str, str]:
@@ -256,6 +284,9 @@ def count_embeddings(db: Database, embedder: str) -> int:
 # ----------------------------------------------------------------------------------- codebook, pins
 
 
+EDIT_STATUSES = ("applied", "pending", "discarded")
+
+
 @dataclass(frozen=True)
 class Edit:
     id: str
@@ -264,21 +295,75 @@ class Edit:
     payload: dict
     user_id: str | None
     created_at: datetime
+    status: str = "applied"             # applied | pending (no longer fits the themes) | discarded (by a person)
+    note: str = ""                      # why it is pending, in plain words
+    candidates: tuple[str, ...] = ()    # theme ids of `run_id` its statements went to (targets to offer)
+    run_id: str | None = None           # the run the status was recorded for
+    updated_at: datetime | None = None  # when a person last changed it
 
 
-def add_edit(db: Database, scope: str, op: str, payload: dict, user_id: str | None) -> Edit:
+_EDIT_COLUMNS = "id, seq, op, payload, user_id, created_at, status, note, candidates, run_id, updated_at"
+
+
+def _edit(row: tuple) -> Edit:
+    i, s, o, p, u, c, status, note, cands, run_id, updated = row
+    return Edit(i, s, o, json.loads(p), u, c, status or "applied", note or "", tuple(json.loads(cands or "[]")),
+                run_id, updated)
+
+
+def add_edit(db: Database, scope: str, op: str, payload: dict, user_id: str | None,
+             run_id: str | None = None) -> Edit:
     with db.write() as cur:
         seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM codebook_edits WHERE scope = ?", [scope]).fetchone()[0]
-        edit = Edit(new_id(), seq, op, payload, user_id, utcnow())
-        cur.execute("INSERT INTO codebook_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [edit.id, scope, seq, op, json.dumps(payload), user_id, edit.created_at])
+        now = utcnow()
+        edit = Edit(new_id(), seq, op, payload, user_id, now, "applied", "", (), run_id, now)
+        cur.execute("INSERT INTO codebook_edits (id, scope, seq, op, payload, user_id, created_at, status, note, "
+                    "candidates, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [edit.id, scope, seq, op, json.dumps(payload), user_id, now, "applied", "", "[]", run_id, now])
     return edit
 
 
-def list_edits(db: Database, scope: str) -> list[Edit]:
-    rows = db.fetchall("SELECT id, seq, op, payload, user_id, created_at FROM codebook_edits WHERE scope = ? "
-                       "ORDER BY seq", [scope])
-    return [Edit(i, s, o, json.loads(p), u, c) for i, s, o, p, u, c in rows]
+def list_edits(db: Database, scope: str, include_discarded: bool = True) -> list[Edit]:
+    """The scope's edits in the order they are replayed (seq)."""
+    rows = db.fetchall(f"SELECT {_EDIT_COLUMNS} FROM codebook_edits WHERE scope = ? "
+                       + ("" if include_discarded else "AND coalesce(status, 'applied') <> 'discarded' ")
+                       + "ORDER BY seq", [scope])
+    return [_edit(r) for r in rows]
+
+
+def get_edit(db: Database, scope: str, edit_id: str) -> Edit | None:
+    row = db.fetchone(f"SELECT {_EDIT_COLUMNS} FROM codebook_edits WHERE scope = ? AND id = ?", [scope, edit_id])
+    return _edit(row) if row else None
+
+
+def record_edit_statuses(db: Database, scope: str, run_id: str, outcomes: dict[str, tuple[str, str, list[str]]],
+                         run_started: datetime) -> None:
+    """Store what a run did with each edit: {edit id: (applied | pending, note, candidate theme ids)}. Never
+    touches a discarded edit, nor one a person changed after the run started (their choice is newer)."""
+    with db.write() as cur:
+        for edit_id, (status, note, candidates) in outcomes.items():
+            if status not in ("applied", "pending"):
+                raise ValueError(f"a run cannot set an edit to {status!r}")
+            cur.execute("UPDATE codebook_edits SET status = ?, note = ?, candidates = ?, run_id = ? "
+                        "WHERE scope = ? AND id = ? AND coalesce(status, 'applied') <> 'discarded' "
+                        "AND (updated_at IS NULL OR updated_at <= ?)",
+                        [status, note, json.dumps(list(candidates)), run_id, scope, edit_id, run_started])
+
+
+def reapply_edit(db: Database, scope: str, edit_id: str, payload: dict, run_id: str | None) -> None:
+    """A person re-applied a pending edit to themes they chose: new snapshot, applied, replayed last (new seq)."""
+    with db.write() as cur:
+        seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM codebook_edits WHERE scope = ?", [scope]).fetchone()[0]
+        cur.execute("UPDATE codebook_edits SET payload = ?, seq = ?, status = 'applied', note = '', candidates = '[]', "
+                    "run_id = ?, updated_at = ? WHERE scope = ? AND id = ?",
+                    [json.dumps(payload), seq, run_id, utcnow(), scope, edit_id])
+
+
+def discard_edit(db: Database, scope: str, edit_id: str) -> None:
+    """A person discarded an edit: kept in the list as discarded, never replayed again."""
+    with db.write() as cur:
+        cur.execute("UPDATE codebook_edits SET status = 'discarded', updated_at = ? WHERE scope = ? AND id = ?",
+                    [utcnow(), scope, edit_id])
 
 
 def delete_edits(db: Database, scope: str) -> None:
@@ -317,20 +402,28 @@ IMPORT_MESSAGE_COLUMNS = ["id", "participant_id", "seq", "role", "kind", "step",
                           "created_at"]
 
 
-def bulk_insert_import(db: Database, participants: list[tuple], answers: list[tuple], messages: list[tuple],
-                       imports: list[tuple]) -> None:
-    """Insert imported rows (tuples in the IMPORT_*_COLUMNS order; answers: participant_id, field_key, value;
-    imports: participant_id, external_id, source_row) through DataFrames, never row by row.
+def _frame(rows: list[tuple] | pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return rows[columns] if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
+
+
+def bulk_insert_import(db: Database, participants: list[tuple] | pd.DataFrame, answers: list[tuple] | pd.DataFrame,
+                       messages: list[tuple] | pd.DataFrame, imports: list[tuple] | pd.DataFrame) -> None:
+    """Insert imported rows (DataFrames with these columns, or tuples in their order: IMPORT_*_COLUMNS; answers:
+    participant_id, field_key, value; imports: participant_id, external_id, source_row) through DataFrames, never
+    row by row.
 
     Parents and children go in separate transactions: DuckDB checks foreign keys against committed rows.
     """
-    participants = pd.DataFrame(participants, columns=IMPORT_PARTICIPANT_COLUMNS)
+    participants = _frame(participants, IMPORT_PARTICIPANT_COLUMNS).copy()
     participants["user_id"] = participants["user_id"].astype("string")
-    imports = pd.DataFrame(imports, columns=["participant_id", "external_id", "source_row"])
+    imports = _frame(imports, ["participant_id", "external_id", "source_row"]).copy()
     imports["external_id"] = imports["external_id"].astype("string")
-    answers = pd.DataFrame(answers, columns=["participant_id", "field_key", "value"]).drop_duplicates(
+    answers = _frame(answers, ["participant_id", "field_key", "value"]).drop_duplicates(
         ["participant_id", "field_key"])
-    messages = pd.DataFrame(messages, columns=IMPORT_MESSAGE_COLUMNS)
+    messages = _frame(messages, IMPORT_MESSAGE_COLUMNS + (["words"] if isinstance(messages, pd.DataFrame)
+                                                         and "words" in messages else [])).copy()
+    if "words" not in messages:    # counted here when the caller did not (messages.words, migration 10)
+        messages["words"] = messages["content"].map(word_count)
     with db.write() as cur:
         cur.register("imp_participants", participants)
         cur.execute("INSERT INTO participants (id, session_id, token, number, user_id, status, guide_version, step, "
@@ -349,8 +442,8 @@ def bulk_insert_import(db: Database, participants: list[tuple], answers: list[tu
         if not messages.empty:
             cur.register("imp_messages", messages)
             cur.execute("INSERT INTO messages (id, participant_id, seq, role, kind, step, content, tokens, source, "
-                        "created_at) SELECT id, participant_id, seq, role, kind, step, content, tokens, source, "
-                        "created_at FROM imp_messages")
+                        "created_at, words) SELECT id, participant_id, seq, role, kind, step, content, tokens, source, "
+                        "created_at, words FROM imp_messages")
             cur.unregister("imp_messages")
 
 
@@ -382,6 +475,23 @@ def save_labels(db: Database, model: str, prompt_version: str, labels: dict[str,
         cur.execute("INSERT INTO synthesis_extractions SELECT transcript_hash, model, prompt_version, participant_id, "
                     "claims, tokens, created_at FROM new_labels")
         cur.unregister("new_labels")
+
+
+def save_extractions(db: Database, model: str, prompt_version: str, rows: list[tuple[str, str, dict]]) -> None:
+    """Many extractions at once, (transcript hash, participant id, claims) each: one transaction, via a DataFrame
+    (a single-row save costs ~10-20 ms; model-mode synthesis saves hundreds)."""
+    if not rows:
+        return
+    frame = pd.DataFrame({"transcript_hash": [r[0] for r in rows], "model": model, "prompt_version": prompt_version,
+                          "participant_id": [r[1] for r in rows], "claims": [json.dumps(r[2]) for r in rows],
+                          "tokens": 0, "created_at": utcnow()}).drop_duplicates("transcript_hash", keep="last")
+    with db.write() as cur:
+        cur.register("new_extractions", frame)
+        cur.execute("DELETE FROM synthesis_extractions WHERE model = ? AND prompt_version = ? AND transcript_hash IN "
+                    "(SELECT transcript_hash FROM new_extractions)", [model, prompt_version])
+        cur.execute("INSERT INTO synthesis_extractions SELECT transcript_hash, model, prompt_version, participant_id, "
+                    "claims, tokens, created_at FROM new_extractions")
+        cur.unregister("new_extractions")
 
 
 def save_extraction(db: Database, transcript_hash: str, model: str, prompt_version: str, participant_id: str,

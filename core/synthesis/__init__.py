@@ -2,7 +2,7 @@
 
 pipeline.py   synthesize(db, session_ids) -> stored run (full or incremental), edit_codebook(...)
 units.py      answers + questions -> statements with exact character spans; the verbatim check
-embed.py      TF-IDF + LSA (default), packaged sentence model / endpoint embeddings cached by content hash
+embed.py      packaged MiniLM on onnxruntime (default) / endpoint embeddings, cached by content hash; TF-IDF + LSA fallback
 cluster.py    KMeans with an automatic, bounded, explained k
 labels.py     c-TF-IDF keyphrase labels and descriptions
 codebook.py   rename / merge / split / delete / move, re-applied after re-synthesis where they still fit

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from core.synthesis.coverage import ANSWERED, NOT_REACHED, SKIPPED, THIN
 
 INDIGO = "#4f46e5"
+GREY = "#9ca3af"
 
 
 def _t(text: str, n: int = 60) -> str:
@@ -21,9 +22,11 @@ def _t(text: str, n: int = 60) -> str:
 
 
 def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure:
-    """Horizontal bars: distinct participants (or mentions) per theme, largest on top."""
+    """Horizontal bars: distinct participants (or mentions) per theme, largest on top; "Other" (statements that
+    fit no theme) at the bottom, in grey."""
     key = "mentions" if sort_by == "mentions" else "participants"
-    ordered = sorted(themes, key=lambda t: (getattr(t, key), t.participants, t.mentions))
+    ordered = sorted(themes, key=lambda t: (getattr(t, "origin", "") != "other", getattr(t, key), t.participants,
+                                            t.mentions))
     values = [getattr(t, key) for t in ordered]
     shares = [100 * t.participants / analysed if analysed else 0 for t in ordered]
     text = ([f"{t.participants} ({s:.0f}%)" for t, s in zip(ordered, shares)] if key == "participants"
@@ -33,7 +36,7 @@ def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure
         customdata=[[t.participants, t.mentions, s] for t, s in zip(ordered, shares)],
         hovertemplate="%{y}: %{customdata[0]} participants (%{customdata[2]:.0f}%), "
                       "%{customdata[1]} mentions<extra></extra>",
-        marker_color=INDIGO,
+        marker_color=[GREY if getattr(t, "origin", "") == "other" else INDIGO for t in ordered],
     ))
     fig.update_layout(xaxis_title="Distinct participants" if key == "participants" else "Mentions",
                       yaxis_title=None, height=100 + 32 * len(ordered), margin=dict(l=10, r=10, t=10, b=40))
@@ -41,14 +44,20 @@ def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure
 
 
 def segment_heatmap(table) -> go.Figure:
-    """Theme share (% of the group's participants) per answer group; notable themes marked ★."""
-    cols = [f"{_t(g, 30)} (n={table.sizes[g]}{', small' if g in table.small else ''})" for g in table.groups]
-    notable = {t.label for t in table.tests if t.notable}
-    rows = [("★ " if lbl in notable else "") + _t(lbl) for lbl in table.shares.index]
+    """Theme share (% of the group's participants) per answer group; notable themes marked ★ (for a
+    multiple-choice field, also the notable option cells). Rows are keyed by theme id; two rows never merge."""
+    from core.synthesis.theme_names import unique_labels
+
+    cols = unique_labels([f"{_t(g, 30)} (n={table.sizes[g]}{', small' if g in table.small else ''})"
+                          for g in table.groups])
+    notable = {t.theme_id for t in table.tests if t.notable}
+    cells = {(t.theme_id, t.group) for t in table.tests if t.notable and t.group is not None}
+    rows = unique_labels([("★ " if tid in notable else "") + _t(table.label(tid)) for tid in table.shares.index])
     z = (table.shares * 100).round(0).to_numpy()
     fig = go.Figure(go.Heatmap(
         z=z, x=cols, y=rows, colorscale="Blues", zmin=0, zmax=100,
-        text=[[f"{v:.0f}% ({int(c)})" for v, c in zip(zr, cr)] for zr, cr in zip(z, table.counts.to_numpy())],
+        text=[[f"{v:.0f}% ({int(c)}){' ★' if (tid, g) in cells else ''}" for v, c, g in zip(zr, cr, table.groups)]
+              for tid, zr, cr in zip(table.shares.index, z, table.counts.to_numpy())],
         texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
         colorbar=dict(title="% of group"),
     ))
@@ -84,6 +93,24 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
         colorbar=dict(tickvals=[0, 1, 2, 3], ticktext=[NOT_REACHED, SKIPPED, THIN, ANSWERED]),
     ))
     fig.update_layout(height=120 + 40 * len(matrix.index), margin=dict(l=10, r=10, t=10, b=40),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+COVERAGE_COLORS = {ANSWERED: "#4ade80", THIN: "#fde68a", SKIPPED: "#fca5a5", NOT_REACHED: "#e5e7eb"}
+
+
+def coverage_bar(counts: pd.DataFrame) -> go.Figure:
+    """Coverage as counts (rows = critical items; columns answered, thin, skipped, not reached): one stacked bar per
+    item, for sessions too large for one column per participant (core.results.coverage_counts)."""
+    rows = [_t(i) for i in counts.index]
+    fig = go.Figure()
+    for status, color in COVERAGE_COLORS.items():
+        values = counts[status].tolist() if status in counts.columns else [0] * len(rows)
+        fig.add_bar(name=status, y=rows, x=values, orientation="h", marker_color=color,
+                    hovertemplate="%{y} · " + status + ": %{x:,}<extra></extra>")
+    fig.update_layout(barmode="stack", xaxis_title="Participants", height=120 + 40 * len(rows),
+                      margin=dict(l=10, r=10, t=10, b=40), legend=dict(orientation="h"),
                       yaxis=dict(autorange="reversed"))
     return fig
 

@@ -6,6 +6,7 @@ message, so a statement shown as a quote is always a substring of what was said 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -102,3 +103,197 @@ def is_verbatim(quote: str, message: str | None, start: int | None = None) -> bo
     if start is not None:
         return message[start:start + len(quote)] == quote
     return quote in message
+
+
+# ------------------------------------------------------------------------------------------- features
+#
+# Only participants' words are clustered, and only what carries meaning. The text that is embedded (the *feature*
+# text) is the statement cleaned of: HTML entities (unescaped, then dropped), URLs, e-mail addresses and @handles;
+# boilerplate ("I don't know", "skip", "n/a", "nothing"), which leaves no feature at all; words the facilitator's
+# question or probe put in the participant's mouth ("what *stands out*" → "the pairing stands out"): a word of the
+# step's question, probe, critical item or facilitator messages that the answers to that step use at least
+# ECHO_RATIO times as often as answers to the steps whose wording lacks it (always, when every step's wording has
+# it or there is one step): a word participants bring up by themselves everywhere stays; and names (capitalised
+# inside sentences) in at least DOMINANT_SHARE of all statements (a company or product named in every complaint
+# separates nothing; a common word stays however frequent). Quotes, labels' sources and everything shown stay
+# verbatim: cleaning applies only to what is embedded.
+
+ECHO_RATIO = 2.0
+DOMINANT_SHARE = 0.25
+NAME_CAPITALISED = 0.8
+DOMINANT_MIN_STATEMENTS = 30
+
+_URL = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|uk|de|fr|es|it|nl|"
+                  r"eu|gov|edu|info|app|dev|ly|me)\b(?:/\S*)?")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
+_HASH = re.compile(r"(?<![\w#])#(?=\w)")
+_SPACES = re.compile(r"\s+")
+_FILLERS = re.compile(r"\b(?:really|honestly|i guess|just|um+|uh+|er+m*|well|sorry|tbh|to be honest|at the moment|"
+                      r"right now|for now|i think|so far|as such|at all|haha|lol)\b")
+BOILERPLATE = {
+    "", "i don't know", "i dont know", "don't know", "dont know", "dunno", "idk", "no idea", "not sure", "unsure",
+    "i'm not sure", "im not sure", "i am not sure", "skip", "pass", "n/a", "na", "n a", "none", "nothing", "no", "nope",
+    "nah", "no comment", "no comments", "nothing to add", "nothing else", "nothing more", "not much", "nothing much",
+    "same as above", "see above", "as above", "same", "ok", "okay", "yes", "yeah", "yep", "fine", "good",
+    "nothing comes to mind",
+    "can't think of anything", "cant think of anything", "no answer", "prefer not to say", "not applicable", "nil",
+    "no thanks", "no thank you", "all good", "nothing in particular", "not really", "none really", "nothing special",
+    "can't say", "cant say", "hard to say", "no opinion", "nothing to report", "none that i can think of", "test",
+}
+_LEADING_BOILERPLATE = re.compile(r"(?i)^\s*(?:i (?:really )?do(?:n'|n’)?t know|i'?m not sure|not sure|no idea|dunno|"
+                                  r"idk|hard to say)\b[\s,.;:!-]*(?=\w)")
+_FEATURE_TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def clean_text(text: str) -> str:
+    """`text` without HTML entities, URLs, e-mail addresses and @handles (a '#' before a word goes, the word stays);
+    whitespace collapsed. Readable: what is left is the participant's words."""
+    t = text or ""
+    for _ in range(3):                      # "&amp;amp;" is escaped twice
+        un = html.unescape(t)
+        if un == t:
+            break
+        t = un
+    t = _ENTITY.sub(" ", t)
+    t = _TAG.sub(" ", t)
+    t = _EMAIL.sub(" ", t)
+    t = _URL.sub(" ", t)
+    t = _HANDLE.sub(" ", t)
+    t = _HASH.sub("", t)
+    t = re.sub(r"(?<!\w)&(?!\w)", " and ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def _normal(text: str) -> str:
+    t = text.lower().replace("’", "'")
+    t = re.sub(r"[^\w'/ ]+", " ", t)
+    t = _FILLERS.sub(" ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def is_boilerplate(text: str) -> bool:
+    """True when the text says nothing of substance ("I don't know", "n/a", "Nothing really", "skip")."""
+    return _normal(clean_text(text)) in BOILERPLATE
+
+
+@dataclass
+class Features:
+    texts: list[str]                          # what is embedded, one per statement ("" = not clustered)
+    echo: dict[tuple[str, int], set[str]]     # (session, step) -> stems dropped from that step's answers
+    dominant: set[str]                        # stems dropped everywhere
+
+    @property
+    def banned(self) -> set[str]:
+        """Every stem dropped somewhere: never a theme's label or keyword."""
+        out = set(self.dominant)
+        for stems in self.echo.values():
+            out |= stems
+        return out
+
+
+def _stems(text: str) -> set[str]:
+    from core.synthesis.labels import _content, stem
+
+    return {stem(w) for w in _FEATURE_TOKEN.findall(text) if _content(w)}
+
+
+def prompt_words(prompts: dict[tuple[str, int], list[str]]) -> dict[tuple[str, int], set[str]]:
+    return {key: set().union(*[_stems(t) for t in texts]) if texts else set() for key, texts in prompts.items()}
+
+
+def statement_prompts(statements: pd.DataFrame) -> dict[tuple[str, int], list[str]]:
+    """The facilitator's wording each statement's step carries in the statements frame (question, critical item)."""
+    out: dict[tuple[str, int], list[str]] = {}
+    if statements.empty:
+        return out
+    cols = [c for c in ("question", "critical_item") if c in statements.columns]
+    for row in statements[["session_id", "step", *cols]].drop_duplicates().itertuples(index=False):
+        key = (row.session_id, int(row.step))
+        out.setdefault(key, []).extend(str(v) for v in row[2:] if isinstance(v, str) and v)
+    return out
+
+
+def _dominant_names(texts: list[str], stems: list[set[str]]) -> set[str]:
+    """Names (a word written with a capital inside sentences at least NAME_CAPITALISED of the time) that at least
+    DOMINANT_SHARE of the statements use: a company or product named in every complaint separates nothing. Common
+    words are never dropped this way, however frequent: a theme half the participants raise is the main finding."""
+    from core.synthesis.labels import stem
+
+    used = [s for s in stems if s]
+    if len(used) < DOMINANT_MIN_STATEMENTS:
+        return set()
+    counts: dict[str, int] = {}
+    for s in used:
+        for w in s:
+            counts[w] = counts.get(w, 0) + 1
+    frequent = {w for w, c in counts.items() if c >= DOMINANT_SHARE * len(used)}
+    if not frequent:
+        return set()
+    caps: dict[str, list[int]] = {w: [0, 0] for w in frequent}
+    for text in texts:
+        for i, m in enumerate(_FEATURE_TOKEN.finditer(text)):
+            word = m.group(0)
+            w = stem(word)
+            if w in caps and i > 0 and text[max(0, m.start() - 2):m.start()].strip() not in (".", "!", "?"):
+                caps[w][1] += 1
+                caps[w][0] += word[:1].isupper()
+    return {w for w, (upper, seen) in caps.items() if seen >= 5 and upper >= NAME_CAPITALISED * seen}
+
+
+def feature_texts(statements: pd.DataFrame, prompts: dict[tuple[str, int], list[str]] | None = None,
+                  dominant: set[str] | None = None, echo: dict[tuple[str, int], set[str]] | None = None) -> Features:
+    """The feature text of every statement (see above). `prompts`: (session id, step) -> the facilitator's wording
+    at that step (default: the frame's question and critical item). `dominant` and `echo`, when given (an update
+    reusing a full run's choice), are used as they are instead of being measured on these statements."""
+    from core.synthesis.labels import stem
+
+    texts = [clean_text(t) for t in statements["text"].tolist()]
+    texts = [_LEADING_BOILERPLATE.sub("", t) for t in texts]
+    texts = ["" if _normal(t) in BOILERPLATE else t for t in texts]
+    keys = list(zip(statements["session_id"].tolist(), [int(s) for s in statements["step"].tolist()]))
+    stems = [_stems(t) for t in texts]
+    if echo is None:
+        merged = statement_prompts(statements)
+        for key, extra in (prompts or {}).items():
+            merged.setdefault(key, []).extend(extra)
+        asked = prompt_words(merged)
+        echo = {}
+        used: dict[tuple[str, int], dict[str, int]] = {}     # per step: stem -> statements using it
+        sizes: dict[tuple[str, int], int] = {}
+        for k, st_stems in zip(keys, stems):
+            sizes[k] = sizes.get(k, 0) + 1
+            counts = used.setdefault(k, {})
+            for w in st_stems:
+                counts[w] = counts.get(w, 0) + 1
+        for key, words in asked.items():
+            if key not in sizes:
+                continue
+            dropped = set()
+            for w in words:
+                here = used[key].get(w, 0) / sizes[key]
+                if here == 0:
+                    continue
+                # compared with answers to the session's steps whose wording does not have the word
+                others = [k for k in sizes if k[0] == key[0] and w not in asked.get(k, ())]
+                n_other = sum(sizes[k] for k in others)
+                there = sum(used[k].get(w, 0) for k in others) / n_other if n_other else 0.0
+                if not n_other or here >= ECHO_RATIO * there:
+                    dropped.add(w)
+            if dropped:
+                echo[key] = dropped
+    if dominant is None:
+        dominant = _dominant_names(texts, stems)
+    out = []
+    for text, key, own in zip(texts, keys, stems):
+        drop = echo.get(key, set()) | dominant
+        if drop and text:
+            kept = own - drop
+            if not kept:          # a statement is never emptied by the dominant-name rule alone
+                drop = echo.get(key, set())
+            text = _FEATURE_TOKEN.sub(lambda m: " " if stem(m.group(0)) in drop else m.group(0), text)
+            text = _SPACES.sub(" ", text).strip()
+        out.append(text if _FEATURE_TOKEN.search(text) and _stems(text) else "")
+    return Features(out, echo, dominant)

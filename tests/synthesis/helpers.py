@@ -75,3 +75,34 @@ def topic_answers(n: int, seed: int = 1) -> tuple[list[list[str]], list[list[str
         answers.append([answers_for(chosen, rng)])
         topics.append(chosen)
     return answers, topics
+
+
+# Four topics nobody could cluster differently: each participant says one of these, with a small variation.
+TOPIC_TEXT = {
+    "coffee": "The kitchen coffee machine is broken and the coffee tastes burnt",
+    "meetings": "Too many meetings fill the calendar and the meetings run long",
+    "deploy": "The deploy pipeline is slow and every deploy breaks the build",
+    "onboarding": "Onboarding new hires takes weeks because the onboarding docs are outdated",
+}
+VARIANTS = ["", " this sprint", " again", " every week", " honestly", " for everyone"]
+
+
+def said(topic: str, i: int) -> list[str]:
+    return [TOPIC_TEXT[topic] + VARIANTS[i % len(VARIANTS)] + "."]
+
+
+def topic_participants(db, session, n: int, start: int = 0, topic: str | None = None) -> tuple[list[str], list[str]]:
+    names = list(TOPIC_TEXT)
+    topics_ = [topic or names[(start + i) % 4] for i in range(n)]
+    return add_participants(db, session, [said(t, start + i) for i, t in enumerate(topics_)]), topics_
+
+
+def theme_of(view, word: str) -> str:
+    """The theme holding most statements that contain `word`."""
+    st = view.statements.dropna(subset=["theme_id"])
+    hits = st[st["text"].str.lower().str.contains(word)]
+    return hits["theme_id"].value_counts().index[0]
+
+
+def labels(view) -> dict[str, str]:
+    return {t.theme_id: t.label for t in view.themes}

@@ -33,8 +33,8 @@ def test_segment_difference_with_small_groups_uses_fisher_and_flags_it():
     t1 = table.tests[0]
     assert t1.test == "Fisher's exact test"
     assert t1.p_value == pytest.approx(fisher_exact([[6, 0], [0, 6]])[1]) and t1.notable
-    assert table.shares.loc["Deploys", "A"] == 1.0 and table.shares.loc["Deploys", "B"] == 0.0
-    assert table.counts.loc["Meetings", "A"] == 1
+    assert table.shares.loc["T1", "A"] == 1.0 and table.shares.loc["T1", "B"] == 0.0   # keyed by theme id
+    assert table.counts.loc["T2", "A"] == 1 and table.label("T2") == "Meetings"
     assert table.sizes == {"A": 6, "B": 6} and table.small == []
 
 

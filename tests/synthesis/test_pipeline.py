@@ -120,7 +120,8 @@ def test_every_quote_is_verbatim_and_bad_ones_are_dropped_and_counted(db, topic_
     assert not any("Teh " in t for t in shown)
 
 
-def test_one_new_participant_only_embeds_that_participant(db, topic_session):
+def test_one_new_participant_only_embeds_that_participant(db, topic_session, monkeypatch):
+    monkeypatch.setenv("HARMONICA_EMBEDDER", "tfidf")   # the fitted TF-IDF update path (the model's cache: below)
     s, _, _ = topic_session
     first = synthesize(db, [s.id])
     assert first.kind == "full" and first.embedded == first.stats["statements"]
@@ -224,7 +225,7 @@ def test_packaged_sentence_model_is_chosen_by_setting_and_cached(db, topic_sessi
     calls.clear()
     again = synthesize(db, [s.id], allow_incremental=False)
     assert again.embedded == 0 and calls == []        # every vector came from the cache
-    monkeypatch.setenv("HARMONICA_EMBEDDER", "")
+    monkeypatch.setenv("HARMONICA_EMBEDDER", "tfidf")
     assert repo.get_run(db, synthesize(db, [s.id]).run_id).embedder == "tfidf-lsa"
 
 
@@ -243,7 +244,8 @@ def test_updates_do_not_drift_past_the_share_of_the_last_full_clustering(db, cre
     assert added > 0
 
 
-def test_old_fitted_models_are_pruned_but_runs_stay_readable(db, topic_session):
+def test_old_fitted_models_are_pruned_but_runs_stay_readable(db, topic_session, monkeypatch):
+    monkeypatch.setenv("HARMONICA_EMBEDDER", "tfidf")   # fitted models exist for TF-IDF runs only
     s, _, _ = topic_session
     runs = [synthesize(db, [s.id], allow_incremental=False).run_id for _ in range(4)]
     assert db.fetchone("SELECT count(*) FROM synthesis_models")[0] == 2
