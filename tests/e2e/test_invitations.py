@@ -113,6 +113,8 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     sign_in_form.get_by_label("Username", exact=True).fill("stranger")
     sign_in_form.get_by_label("Password", exact=True).fill(PASSWORD)
     sign_in_form.get_by_role("button", name="Sign in").click()
+    expect(returning.get_by_role("heading", name="Your sessions").first).to_be_visible()
+    wait_idle(returning)  # signing in reruns the page (the cookie is written by a component) before it settles
     expect(returning.get_by_text(f"invited to the session “{DEMO_NAME}” as viewer")).to_be_visible()
     wait_idle(returning)
     returning.get_by_role("button", name="Accept").click()
