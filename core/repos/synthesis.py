@@ -462,19 +462,8 @@ def load_extractions(db: Database, hashes: list[str], model: str, prompt_version
 
 def save_labels(db: Database, model: str, prompt_version: str, labels: dict[str, dict]) -> None:
     """Per-statement model judgements (e.g. sentiment), cached in synthesis_extractions keyed by the statement's
-    content hash (participant_id is left empty: the judgement depends on the text only). Bulk, via a DataFrame."""
-    if not labels:
-        return
-    frame = pd.DataFrame({"transcript_hash": list(labels), "model": model, "prompt_version": prompt_version,
-                          "participant_id": "", "claims": [json.dumps(v) for v in labels.values()], "tokens": 0,
-                          "created_at": utcnow()})
-    with db.write() as cur:
-        cur.register("new_labels", frame)
-        cur.execute("DELETE FROM synthesis_extractions WHERE model = ? AND prompt_version = ? AND transcript_hash IN "
-                    "(SELECT transcript_hash FROM new_labels)", [model, prompt_version])
-        cur.execute("INSERT INTO synthesis_extractions SELECT transcript_hash, model, prompt_version, participant_id, "
-                    "claims, tokens, created_at FROM new_labels")
-        cur.unregister("new_labels")
+    content hash (participant_id is left empty: the judgement depends on the text only)."""
+    save_extractions(db, model, prompt_version, [(h, "", claims) for h, claims in labels.items()])
 
 
 def save_extractions(db: Database, model: str, prompt_version: str, rows: list[tuple[str, str, dict]]) -> None:
