@@ -26,8 +26,7 @@ with st.form("password", clear_on_submit=True):
         for message in errors.values():
             st.error(message)
         if not errors:
-            renew_session(user)  # the change ended every sign-in of yours; this browser stays signed in
-            st.success("Password changed. You are signed out everywhere else.")
+            renew_session(user)  # the change ended every sign-in of yours; this browser stays signed in (says so)
 
 st.subheader("Your data")
 if st.button("Prepare my data (JSON)"):

@@ -184,7 +184,7 @@ def test_own_password_change_keeps_this_browser_signed_in(db, creator, other_use
     fields["New password"].input("a new password")
     fields["Repeat new password"].input("a new password")
     at.button(key="FormSubmitter:password-Change password").click().run()
-    assert "Password changed" in texts(at)
+    assert "Your new password is set. You are signed out everywhere else." in texts(at)
     at.run()
     assert "Your account" in texts(at) and "Please sign in" not in texts(at)
 

@@ -15,6 +15,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import accounts
 from core.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, credentials, record_login_result
@@ -85,10 +86,32 @@ def _restamp(user_id: str) -> None:
     st.session_state[SIGNED_IN_AT] = time.time()
 
 
+_PASSWORD_NOTICE = "_harmonica_password_notice"  # the page where "your new password is set" stays shown
+
+
+def _page() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
+
+
+def _password_notice() -> None:
+    """"New password set" on the page where it was set, on every run until the user moves on: writing the new
+    cookie (a browser component) reruns the page at once, which would otherwise wipe a one-run message."""
+    page = st.session_state.get(_PASSWORD_NOTICE)
+    if page is None:
+        return
+    if page != _page():
+        st.session_state.pop(_PASSWORD_NOTICE, None)
+        return
+    st.success("Your new password is set. You are signed out everywhere else.")
+
+
 def renew_session(user: User) -> None:
     """Keep this browser signed in after its own password change, which ended every sign-in of the user."""
     _restamp(user.id)
     st.session_state["_authenticator"].cookie_controller.set_cookie()  # a new cookie, issued after the cutoff
+    st.session_state[_PASSWORD_NOTICE] = _page()
+    _password_notice()
 
 
 def sign_out_everywhere(info: dict) -> None:
@@ -155,7 +178,8 @@ def current_user(auth: stauth.Authenticate | None = None) -> User | None:
         _forced_password_change()
     if st.session_state.pop(_RENEW_COOKIE, False):
         auth.cookie_controller.set_cookie()
-        st.success("Your new password is set. You are signed out everywhere else.")
+        st.session_state[_PASSWORD_NOTICE] = _page()
+    _password_notice()
     return user
 
 

@@ -74,7 +74,7 @@ def test_participants_and_public_links_see_no_ones_words_until_the_owner_allows_
     own = f"{server.url}/chat?s={seeded['session']}&p={seeded['tokens'][0]}"
     participant = new_page()
     goto(participant, own)
-    expect(participant.get_by_role("heading", name="What everyone said, so far")).to_be_visible()
+    expect(participant.get_by_role("heading", name="What everyone said, so far").first).to_be_visible()
     shown = everything(participant)
     assert said(0) in shown                                        # their own transcript
     assert [w for w in others_words(0) if w in shown] == []
@@ -86,28 +86,28 @@ def test_participants_and_public_links_see_no_ones_words_until_the_owner_allows_
     owner.get_by_role("tab", name="Members & privacy").click()
     wait_idle(owner)
     owner.get_by_text("Members, and anyone with a public link").click()
-    expect(owner.get_by_text("Public read-only links")).to_be_visible()
+    expect(owner.get_by_text("Public read-only links").first).to_be_visible()
     wait_idle(owner)
     owner.get_by_text("Themes and chart", exact=True).click()       # on by default: only the Summary stays
     owner.get_by_role("button", name="Create public link").click()
-    expect(owner.get_by_text("Public link created.")).to_be_visible()
+    expect(owner.get_by_text("Public link created.").first).to_be_visible()
     wait_idle(owner)
     link = re.search(r"http://\S+/public\?t=[\w-]+", owner.locator("body").inner_text()).group(0)
 
     visitor = new_page()
     goto(visitor, link)
-    expect(visitor.get_by_role("heading", name="Summary")).to_be_visible()
+    expect(visitor.get_by_role("heading", name="Summary").first).to_be_visible()
     shown = everything(visitor)
     assert "raised by" in shown                                    # the summary, with its counts
     assert [w for w in others_words(-1) if w in shown] == []
 
     owner.get_by_text("Show verbatim quotes to participants and on public links").click()
     owner.get_by_role("button", name="Save quote setting").click()   # k stays at its default, 3
-    expect(owner.get_by_text("Quote setting saved.")).to_be_visible()
+    expect(owner.get_by_text("Quote setting saved.").first).to_be_visible()
     wait_idle(owner)
 
     goto(participant, own)
-    expect(participant.get_by_role("heading", name="What everyone said, so far")).to_be_visible()
+    expect(participant.get_by_role("heading", name="What everyone said, so far").first).to_be_visible()
     shown = everything(participant)
     assert SAID["meetings"] in shown                               # a theme of three people: quoted
     assert "zebulon" not in shown.lower()                          # a theme of one person: never
@@ -121,5 +121,5 @@ def test_a_viewer_cannot_rerun_the_synthesis_everyone_sees(audience_server, new_
     viewer = new_page()
     sign_in(viewer, server.url, "viewer1", PASSWORD)
     goto(viewer, f"{server.url}/results?s={seeded['session']}")
-    expect(viewer.get_by_role("heading", name=re.compile("Results"))).to_be_visible()
+    expect(viewer.get_by_role("heading", name=re.compile("Results")).first).to_be_visible()
     expect(viewer.get_by_role("button", name="Re-run synthesis")).to_be_disabled()

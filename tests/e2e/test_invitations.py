@@ -36,7 +36,7 @@ def register(page, url: str, username: str, email: str) -> None:
 
 def cannot_open_design(page, base: str, session_id: str) -> None:
     goto(page, f"{base}/design?s={session_id}")
-    expect(page.get_by_text("do not have access")).to_be_visible()
+    expect(page.get_by_text("do not have access").first).to_be_visible()
     wait_idle(page)
     assert DEMO_NAME not in page.content()
 
@@ -55,14 +55,14 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     form.get_by_role("combobox").click()
     owner.get_by_role("option", name="editor", exact=True).click()
     form.get_by_role("button", name="Create invitation").click()
-    expect(owner.get_by_text("shown only now")).to_be_visible()
+    expect(owner.get_by_text("shown only now").first).to_be_visible()
     wait_idle(owner)
     link = re.search(r"http://\S+/\?invite=[\w-]+", owner.locator("body").inner_text()).group(0)
 
     # A stranger registers with the invited address (registration is open) and takes whatever is offered.
     stranger = new_page()
     register(stranger, base + "/", "stranger", INVITED_EMAIL)
-    expect(stranger.get_by_text("Account 'stranger' created.")).to_be_visible()
+    expect(stranger.get_by_text("Account 'stranger' created.").first).to_be_visible()
     sign_in(stranger, base, "stranger", PASSWORD)
     for button in stranger.get_by_role("button", name="Accept").all():
         button.click()
@@ -77,24 +77,24 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     wait_idle(owner)
     late = new_page()
     register(late, base + "/", "stranger2", "stranger2@example.org")
-    expect(late.get_by_text("Registration is by invitation")).to_be_visible()
+    expect(late.get_by_text("Registration is by invitation").first).to_be_visible()
 
     # The person with the link registers (the code is filled in from it) and can open the Design page.
     invitee = new_page()
     goto(invitee, link)
-    expect(invitee.get_by_text("You have an invitation")).to_be_visible()
+    expect(invitee.get_by_text("You have an invitation").first).to_be_visible()
     register(invitee, link, "friend", "friend@example.net")
-    expect(invitee.get_by_text("Your invitation is accepted")).to_be_visible()
+    expect(invitee.get_by_text("Your invitation is accepted").first).to_be_visible()
     sign_in(invitee, base, "friend", PASSWORD)
     expect(invitee.get_by_text(DEMO_NAME).first).to_be_visible()
     goto(invitee, f"{base}/design?s={demo.session_id}")
-    expect(invitee.get_by_role("heading", name=DEMO_NAME)).to_be_visible()
+    expect(invitee.get_by_role("heading", name=DEMO_NAME).first).to_be_visible()
     wait_idle(invitee)
     expect(invitee.get_by_text("do not have access")).to_have_count(0)
 
     # The link is used up: the stranger, signed in, opening it gets nothing.
     goto(stranger, link)
-    expect(stranger.get_by_text("not valid")).to_be_visible()
+    expect(stranger.get_by_text("not valid").first).to_be_visible()
     wait_idle(stranger)
     cannot_open_design(stranger, base, demo.session_id)
 
@@ -103,7 +103,7 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     form = owner.locator('[data-testid="stForm"]').filter(has=owner.get_by_role("button", name="Create invitation"))
     form.get_by_label("Invite: who is it for?", exact=True).fill("the stranger, after all")
     form.get_by_role("button", name="Create invitation").click()
-    expect(owner.get_by_text("shown only now")).to_be_visible()
+    expect(owner.get_by_text("shown only now").first).to_be_visible()
     wait_idle(owner)
     second = re.search(r"http://\S+/\?invite=[\w-]+", owner.locator("body").inner_text()).group(0)
     returning = new_page()
@@ -115,10 +115,10 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     sign_in_form.get_by_role("button", name="Sign in").click()
     expect(returning.get_by_role("heading", name="Your sessions").first).to_be_visible()
     wait_idle(returning)  # signing in reruns the page (the cookie is written by a component) before it settles
-    expect(returning.get_by_text(f"invited to the session “{DEMO_NAME}” as viewer")).to_be_visible()
+    expect(returning.get_by_text(f"invited to the session “{DEMO_NAME}” as viewer").first).to_be_visible()
     wait_idle(returning)
     returning.get_by_role("button", name="Accept").click()
-    expect(returning.get_by_text("Invitation accepted: you are now viewer")).to_be_visible()
+    expect(returning.get_by_text("Invitation accepted: you are now viewer").first).to_be_visible()
     wait_idle(returning)
     cannot_open_design(returning, base, demo.session_id)  # a viewer: results only, as invited
     assert shown_exceptions == []
