@@ -15,7 +15,8 @@ from ui.chat_view import show_message
 from ui.lazy import rendered
 from ui.menu import show_menu
 from ui.resources import db
-from ui.results_view import show_codebook_edit, show_segment_findings, show_summary
+from ui.results_view import (show_codebook_edit, show_segment_findings, show_stability, show_subthemes,
+                             show_summary, theme_title)
 from ui.safe import escape_markdown, show_text
 
 st.set_page_config(page_title="Results · Harmonica", layout="wide")
@@ -117,19 +118,20 @@ for _ in rendered(tabs[1], lazy):
                            format_func=lambda s: "People" if s == "participants" else "Mentions")
         st.plotly_chart(theme_bar(view.themes, view.analysed, sort_by), width="stretch", key="themes_chart")
         st.caption(f"Shares are of the {view.analysed} included participant(s) who answered. Counts describe this "
-                   "sample only. Themes are clusters of statements, named by keyphrases (offline).")
+                   "sample only. Themes group similar statements and are named in participants' own words; solid "
+                   "or tentative says whether re-running on samples of the statements finds them again.")
         themes = sorted(view.themes, key=lambda t: -(t.mentions if sort_by == "mentions" else t.participants))
         for theme in themes:
-            title = (f"{escape_markdown(theme.label)} — {theme.participants} participants ({theme.share:.0f}%), "
-                     f"{theme.mentions} mentions")
-            with st.expander(title):
+            with st.expander(theme_title(theme, mentions=True)):
                 show_text(theme.description)
+                show_stability(theme)
                 for q in theme.quotes:
                     st.markdown(f"**{q.ref}** · {escape_markdown(q.participant)}")
                     show_text(f"“{q.text}”")
                     st.page_link("pages/results.py", label="Open in transcript", icon=":material/forum:",
                                  query_params={"s": session_id, "p": q.participant_id, "m": q.message_id,
                                                "tab": "Participants"})
+                show_subthemes(theme, quotes=True)
 
 for _ in rendered(tabs[2], lazy):
     fields = segment_fields(db(), user, session_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.results import EditView, SynthesisView
+from core.results import EditView, SynthesisView, ThemeView
 from core.synthesis.segments import SegmentTable, finding
 from core.text import escape_markdown
 from ui.charts import theme_bar
@@ -22,21 +22,37 @@ def show_themes(view: SynthesisView, *, quotes: bool, key: str) -> None:
     st.plotly_chart(theme_bar(view.themes, view.analysed), width="stretch", key=key)
     st.caption(f"Shares are of the {view.analysed} participant(s) who answered. Counts describe this sample only.")
     for theme in view.themes:
-        steady = "" if theme.stability is None else f" · {theme.steadiness}"
-        with st.expander(f"{escape_markdown(theme.label)} — {theme.participants} participants "
-                         f"({theme.share:.0f}%){steady}"):
+        with st.expander(theme_title(theme)):
             show_text(theme.description)
-            if theme.stability is not None:
-                st.caption(STEADINESS_TEXT[theme.steadiness].format(pct=round(100 * theme.stability)))
+            show_stability(theme)
             for q in theme.quotes if quotes else []:
                 st.caption(escape_markdown(q.participant))   # may name a session (project synthesis)
                 show_text(f"“{q.text}”")
-            if theme.subthemes:
-                st.caption("Within this theme")
-                for sub in theme.subthemes:
-                    show_text(f"▸ {sub.label} — {sub.participants} participants, {sub.mentions} mentions")
-                    for q in sub.quotes[:1] if quotes else []:
-                        show_text(f"    “{q.text}” ({q.participant})")
+            show_subthemes(theme, quotes=quotes)
+
+
+def theme_title(theme: ThemeView, *, mentions: bool = False) -> str:
+    """"Label — n participants (s%), m mentions · solid" (the label is escaped: it may be participants' words)."""
+    count = f", {theme.mentions} mentions" if mentions else ""
+    steady = "" if theme.stability is None else f" · {theme.steadiness}"
+    return f"{escape_markdown(theme.label)} — {theme.participants} participants ({theme.share:.0f}%){count}{steady}"
+
+
+def show_stability(theme: ThemeView) -> None:
+    """What "solid" or "tentative" means for this theme, with its agreement figure."""
+    if theme.stability is not None:
+        st.caption(STEADINESS_TEXT[theme.steadiness].format(pct=round(100 * theme.stability)))
+
+
+def show_subthemes(theme: ThemeView, *, quotes: bool) -> None:
+    """The theme's sub-themes, one line each, with one quote each when `quotes`."""
+    if not theme.subthemes:
+        return
+    st.caption("Within this theme")
+    for sub in theme.subthemes:
+        show_text(f"▸ {sub.label} — {sub.participants} participants, {sub.mentions} mentions")
+        for q in sub.quotes[:1] if quotes else []:
+            show_text(f"    “{q.text}” ({q.participant})")
 
 
 STEADINESS_TEXT = {

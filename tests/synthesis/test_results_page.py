@@ -95,3 +95,26 @@ def test_results_page_before_any_run_and_for_strangers(db, creator, other_user):
     at = page(other_user, {"s": s.id}).run()
     assert "do not have access" in all_text(at)
     assert not at.get("plotly_chart")
+
+
+def test_the_researchers_themes_show_how_solid_each_is_and_its_sub_themes(db, creator):
+    from core.results import synthesis_view
+
+    s = launched_session(db, creator)
+    answers, _ = topic_answers(40, seed=3)
+    add_participants(db, s, answers)
+    synthesize(db, [s.id])
+    view = synthesis_view(db, creator, s.id)
+    assert view.themes and all(t.stability is not None for t in view.themes if t.label != "Other")
+    with_subs = [t for t in view.themes if t.subthemes]
+    at = page(creator, {"s": s.id, "tab": "Themes"}).run()
+    assert not at.exception, at.exception
+    titles = [e.label for e in at.get("expander")]
+    for theme in view.themes:
+        if theme.stability is not None:
+            assert any(title.endswith(f"mentions · {theme.steadiness}") and theme.label in title for title in titles)
+    text = all_text(at)
+    assert "Solid:" in text or "Tentative:" in text
+    assert ("Within this theme" in text) == bool(with_subs)
+    for theme in with_subs:
+        assert any(sub.label in text for sub in theme.subthemes)
