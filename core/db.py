@@ -138,3 +138,16 @@ def close_all() -> None:
         for db in _open.values():
             db.close()
         _open.clear()
+
+
+IN_CHUNK = 5000
+
+
+def fetch_in(db: "Database", sql: str, values: list, params: list | tuple = ()) -> list[tuple]:
+    """The rows of `sql` for every value, `{values}` in it standing for the placeholders of one chunk of values:
+    long IN lists are sent IN_CHUNK at a time. `params` come before the values."""
+    rows: list[tuple] = []
+    for i in range(0, len(values), IN_CHUNK):
+        chunk = list(values[i:i + IN_CHUNK])
+        rows += db.fetchall(sql.format(values=", ".join("?" * len(chunk))), [*params, *chunk])
+    return rows

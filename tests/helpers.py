@@ -23,3 +23,20 @@ def grant(db, owner, resource_type: str, resource_id: str, member, role: str) ->
 
     issued = invite(db, owner, resource_type, resource_id, member.username, role)
     claim_invitation(db, member, issued.code)
+
+
+def database_before(path, version: int):
+    """A raw DuckDB connection to a new file migrated up to (not including) `version`, as an older release left it
+    (migrations run as SQL only, as they were written then)."""
+    import duckdb
+
+    from core.migrations import MIGRATIONS
+
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
+                 "applied_at TIMESTAMP NOT NULL)")
+    for number, description, sql in MIGRATIONS:
+        if number < version:
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [number, description])
+    return conn

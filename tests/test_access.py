@@ -95,19 +95,11 @@ def test_members_cannot_use_up_an_invitation_meant_for_someone_else(db, creator,
 
 
 def test_pending_email_invitations_are_void_after_the_migration(tmp_path):
-    import duckdb
-
     from core.db import open_database
-    from core.migrations import MIGRATIONS
+    from tests.helpers import database_before
 
     path = tmp_path / "old.duckdb"
-    conn = duckdb.connect(str(path))
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
-                 "applied_at TIMESTAMP NOT NULL)")
-    for version, description, sql in MIGRATIONS:
-        if version < 7:
-            conn.execute(sql)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description])
+    conn = database_before(path, 7)
     conn.execute("INSERT INTO invitations VALUES ('i1', 'session', 's1', 'bob@example.org', 'editor', 'u1', "
                  "'pending', current_timestamp, NULL)")
     conn.close()

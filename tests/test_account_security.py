@@ -18,9 +18,9 @@ from core.accounts import (LOCK_AFTER_FAILURES, change_password, cookie_issued_a
                            sign_in_valid)
 from core.clock import utcnow
 from core.db import Database
-from core.migrations import MIGRATIONS
 from core.repos import access as arepo
 from core.repos import users as urepo
+from tests.helpers import database_before
 from tests.pages.apptest import app, texts
 
 MIX_PASSWORD = "mixed case pw"
@@ -86,13 +86,7 @@ def test_mixed_case_account_is_locked_after_six_wrong_passwords_apptest(db, mixu
 
 def _old_database(path, users, failures):
     """A database at schema version 5 (before this change) holding `users` and `login_failures` rows."""
-    conn = duckdb.connect(str(path))
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
-                 "applied_at TIMESTAMP NOT NULL)")
-    for version, description, sql in MIGRATIONS:
-        if version < 6:
-            conn.execute(sql)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description])
+    conn = database_before(path, 6)
     start = utcnow() - timedelta(days=10)
     for i, (user_id, username) in enumerate(users):
         conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, '$2b$04$x', FALSE, FALSE, ?)",

@@ -52,3 +52,17 @@ def test_second_process_gets_a_clear_error(db_path, db):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0
     assert "DatabaseLocked" in proc.stderr and "in use by another process" in proc.stderr
+
+
+def test_fetch_in_sends_long_lists_chunk_by_chunk_and_keeps_every_row(tmp_path):
+    from core.db import IN_CHUNK, Database, fetch_in
+
+    db = Database(tmp_path / "chunks.duckdb")
+    with db.write() as cur:
+        cur.execute("CREATE TABLE t (id VARCHAR, kind VARCHAR)")
+        cur.execute("INSERT INTO t SELECT 'id' || i, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END "
+                    "FROM range(?) r(i)", [2 * IN_CHUNK + 7])
+    wanted = [f"id{i}" for i in range(2 * IN_CHUNK + 7)] + ["missing"]
+    rows = fetch_in(db, "SELECT id FROM t WHERE kind = ? AND id IN ({values})", wanted, ["even"])
+    assert sorted(r[0] for r in rows) == sorted(f"id{i}" for i in range(0, 2 * IN_CHUNK + 7, 2))
+    assert fetch_in(db, "SELECT id FROM t WHERE id IN ({values})", []) == []

@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 import pandas as pd
 
-from core.db import Database
+from core.db import Database, fetch_in
 
 WORDS = r"[\p{L}\p{N}_]+"
 # Words of a message: stored when it is written (m0010), counted here for rows written without it.
@@ -186,11 +186,7 @@ def participant_position(db: Database, session_id: str, participant_id: str) -> 
 
 def participant_numbers(db: Database, participant_ids: list[str]) -> dict[str, int]:
     """participant id -> number, for the given participants only (e.g. the authors of a run's quotes)."""
-    out: dict[str, int] = {}
-    for i in range(0, len(participant_ids), 5000):
-        chunk = participant_ids[i:i + 5000]
-        out.update(dict(db.fetchall(f"SELECT id, number FROM participants WHERE id IN ({_in(chunk)})", chunk)))
-    return out
+    return dict(fetch_in(db, "SELECT id, number FROM participants WHERE id IN ({values})", participant_ids))
 
 
 # -------------------------------------------------------------------------------- synthesis runs

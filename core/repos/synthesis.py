@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, fetch_in
 from core.ids import new_id
 from core.text import word_count
 
@@ -52,11 +52,7 @@ def prompts_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
 
 def message_contents(db: Database, message_ids: list[str]) -> dict[str, str]:
     """The stored text of messages (for the verbatim check), in chunks."""
-    out: dict[str, str] = {}
-    for i in range(0, len(message_ids), 5000):
-        chunk = message_ids[i:i + 5000]
-        out.update(dict(db.fetchall(f"SELECT id, content FROM messages WHERE id IN ({_in(chunk)})", chunk)))
-    return out
+    return dict(fetch_in(db, "SELECT id, content FROM messages WHERE id IN ({values})", message_ids))
 
 
 def participants_frame(db: Database, session_ids: list[str]) -> pd.DataFrame:
@@ -255,13 +251,9 @@ def load_model(db: Database, model_id: str) -> bytes | None:
 
 
 def load_embeddings(db: Database, embedder: str, hashes: list[str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for i in range(0, len(hashes), 5000):
-        chunk = hashes[i:i + 5000]
-        rows = db.fetchall(f"SELECT content_hash, vector FROM statement_embeddings WHERE embedder = ? "
-                           f"AND content_hash IN ({_in(chunk)})", [embedder, *chunk])
-        out.update({h: bytes(v) for h, v in rows})
-    return out
+    rows = fetch_in(db, "SELECT content_hash, vector FROM statement_embeddings WHERE embedder = ? "
+                        "AND content_hash IN ({values})", hashes, [embedder])
+    return {h: bytes(v) for h, v in rows}
 
 
 def save_embeddings(db: Database, embedder: str, vectors: dict[str, bytes]) -> None:
@@ -451,13 +443,9 @@ def bulk_insert_import(db: Database, participants: list[tuple] | pd.DataFrame, a
 
 
 def load_extractions(db: Database, hashes: list[str], model: str, prompt_version: str) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for i in range(0, len(hashes), 5000):
-        chunk = hashes[i:i + 5000]
-        rows = db.fetchall(f"SELECT transcript_hash, claims FROM synthesis_extractions WHERE model = ? AND "
-                           f"prompt_version = ? AND transcript_hash IN ({_in(chunk)})", [model, prompt_version, *chunk])
-        out.update({h: json.loads(c) for h, c in rows})
-    return out
+    rows = fetch_in(db, "SELECT transcript_hash, claims FROM synthesis_extractions WHERE model = ? AND "
+                        "prompt_version = ? AND transcript_hash IN ({values})", hashes, [model, prompt_version])
+    return {h: json.loads(c) for h, c in rows}
 
 
 def save_labels(db: Database, model: str, prompt_version: str, labels: dict[str, dict]) -> None:
