@@ -24,6 +24,7 @@ PASSWORD = "long enough pw"
 def register(page, url: str, username: str, email: str) -> None:
     """Fill and submit the registration form of the page at `url` (the code field is left as it is)."""
     goto(page, url)
+    wait_idle(page, quiet_ms=1000)  # a fresh page reruns when the cookie component reports: let it pass first
     page.get_by_role("tab", name="Create account").click()
     form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Create account"))
     form.get_by_label("Your name", exact=True).fill(username.title())

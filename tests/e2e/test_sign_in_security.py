@@ -45,6 +45,9 @@ def server(tmp_path_factory):
 def submit_sign_in(page, base: str, username: str, password: str) -> None:
     """A fresh page load of the home page, then one submission of the sign-in form."""
     goto(page, base + "/")
+    # A fresh page runs again once the cookie component reports, which can drop a click made in between: a longer
+    # quiet period lets that second run pass first (seen under load).
+    wait_idle(page, quiet_ms=1000)
     form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Sign in"))
     form.get_by_label("Username", exact=True).fill(username)
     form.get_by_label("Password", exact=True).fill(password)
