@@ -143,8 +143,12 @@ def _require_open(chat: Chat) -> None:
         raise ChatUnavailable("You have finished this conversation. Thank you!")
 
 
-def record_answer(db: Database, token: str, raw_text: str) -> SendResult:
-    """Validate and commit the participant's message; the reply is a separate step (`respond`)."""
+def record_answer(db: Database, token: str, raw_text: str, seen_seq: int | None = None) -> SendResult:
+    """Validate and commit the participant's message; the reply is a separate step (`respond`).
+
+    `seen_seq` is the last message the participant saw: a second submit of the same view (a double
+    click, two tabs) is refused however the two requests are scheduled.
+    """
     chat = load_chat(db, token)
     _require_open(chat)
     cleaned = clean_message(raw_text)
@@ -153,7 +157,7 @@ def record_answer(db: Database, token: str, raw_text: str) -> SendResult:
     if chat.awaiting_reply:
         return SendResult(error=WAIT_FOR_REPLY)
     kind = "skip" if is_skip(cleaned.text, chat.language) else "answer"
-    return _append_answer(db, chat, kind, cleaned.text, cleaned.notice)
+    return _append_answer(db, chat, kind, cleaned.text, cleaned.notice, seen_seq)
 
 
 WAIT_FOR_REPLY = "Please wait for the facilitator's reply to your last message."
@@ -163,21 +167,23 @@ def _last_seq(chat: Chat) -> int:
     return chat.messages[-1].seq if chat.messages else 0
 
 
-def _append_answer(db: Database, chat: Chat, kind: str, text: str, notice: str | None = None) -> SendResult:
+def _append_answer(db: Database, chat: Chat, kind: str, text: str, notice: str | None = None,
+                   seen_seq: int | None = None) -> SendResult:
+    after = _last_seq(chat) if seen_seq is None else seen_seq
     try:
         msg = prepo.append_message(db, chat.participant.id, "participant", kind, chat.participant.step, text,
-                                   after_seq=_last_seq(chat))
+                                   after_seq=after)
     except prepo.StaleConversation:  # a second submit raced the first: the first one counts
         return SendResult(error=WAIT_FOR_REPLY)
     return SendResult(notice=notice, message=msg)
 
 
-def record_skip(db: Database, token: str) -> SendResult:
+def record_skip(db: Database, token: str, seen_seq: int | None = None) -> SendResult:
     chat = load_chat(db, token)
     _require_open(chat)
     if chat.awaiting_reply:
         return SendResult(error=WAIT_FOR_REPLY)
-    return _append_answer(db, chat, "skip", "Skip")
+    return _append_answer(db, chat, "skip", "Skip", seen_seq=seen_seq)
 
 
 def next_plan(chat: Chat, finish: bool = False) -> TurnPlan:
@@ -282,9 +288,10 @@ def _collect(deltas: Iterator[str], on_text: Callable[[str], None] | None) -> st
     return text
 
 
-def send(db: Database, token: str, text: str, facilitator: Facilitator | None = None) -> SendResult:
+def send(db: Database, token: str, text: str, facilitator: Facilitator | None = None,
+         seen_seq: int | None = None) -> SendResult:
     """Record an answer and store the reply (command line, tests, simulated participants)."""
-    result = record_answer(db, token, text)
+    result = record_answer(db, token, text, seen_seq)
     if result.error:
         return result
     reply = respond(db, token, facilitator)

@@ -149,10 +149,10 @@ if chat.awaiting_reply or chat.awaiting_opening:
     st.rerun()
 
 
-def act(action) -> None:
+def act(action, *args) -> None:
     """Run a button's action in its callback; a problem is shown above the buttons, the draft kept."""
     try:
-        result = action()
+        result = action(*args)
     except ChatUnavailable as exc:
         st.session_state["send_error"] = str(exc)
         return
@@ -162,12 +162,12 @@ def act(action) -> None:
         st.session_state["draft"] = ""
 
 
-def send():
-    return conversation.record_answer(db(), token, st.session_state.get("draft", ""))
+def send(seen_seq: int):
+    return conversation.record_answer(db(), token, st.session_state.get("draft", ""), seen_seq)
 
 
-def skip():
-    return conversation.record_skip(db(), token)
+def skip(seen_seq: int):
+    return conversation.record_skip(db(), token, seen_seq)
 
 
 def finish():
@@ -182,8 +182,10 @@ with st.form("answer", clear_on_submit=False, border=False):
     if notice := st.session_state.pop("send_notice", None):
         st.info(notice)
     c1, c2, c3 = st.columns([2, 1, 1])
-    c1.form_submit_button("Send", type="primary", on_click=act, args=(send,), width="stretch")
-    c2.form_submit_button(phrase(lang, "skip"), on_click=act, args=(skip,), width="stretch")
+    # The buttons carry the last message shown, so a double click cannot store the answer twice.
+    seen = chat.messages[-1].seq if chat.messages else 0
+    c1.form_submit_button("Send", type="primary", on_click=act, args=(send, seen), width="stretch")
+    c2.form_submit_button(phrase(lang, "skip"), on_click=act, args=(skip, seen), width="stretch")
     c3.form_submit_button(phrase(lang, "finish"), on_click=act, args=(finish,), width="stretch")
 
 with st.expander("Your data"):
