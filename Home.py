@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.accounts import RegistrationError, register, registration_policy
 from core.sessions import list_for
-from core.sharing import parse_code
+from core.sharing import INVALID_CODE, parse_code, usable_invitation
 from ui.auth import authenticator, current_user, sign_in_form
 from ui.menu import show_menu
 from ui.resources import db
@@ -20,7 +20,10 @@ if user is None:
     st.write("Conversational surveys: an AI facilitator (or a fully offline one) interviews each participant, "
              "and you get themes and summaries across everyone.")
     invite_code = parse_code(st.query_params.get("invite"))
-    if invite_code:
+    if invite_code and usable_invitation(db(), invite_code) is None:
+        st.warning(INVALID_CODE)        # checked before saying anything: a made-up code gets no welcome
+        invite_code = ""
+    elif invite_code:
         st.info("You have an invitation. Sign in to accept it, or create an account: the code from your link "
                 "is filled in below.")
     sign_in, create = st.tabs(["Sign in", "Create account"])

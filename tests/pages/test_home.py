@@ -1,3 +1,4 @@
+from core import sharing
 from core.repos import users as urepo
 from core.sessions import create_session
 from tests.helpers import BRIEF
@@ -140,6 +141,11 @@ def test_invite_only_registration_takes_the_code_from_the_link(db, creator):
     stranger = fill(app().run(), "zed", "zed@example.org")  # the invited email, but no code
     assert "by invitation" in " ".join(e.value for e in stranger.error)
     assert urepo.get_by_username(db, "zed") is None
+
+    made_up = app(query={"invite": "A" * len(issued.code)}).run()
+    assert "You have an invitation" not in texts(made_up)
+    assert sharing.INVALID_CODE in [w.value for w in made_up.warning]
+    assert next(t for t in made_up.text_input if t.label.startswith("Invitation code")).value == ""
 
     at = app(query={"invite": issued.code}).run()
     assert "You have an invitation" in texts(at)
