@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from core.repos.sessions import SessionRow
+from core.synthesis.labels import make_label
 from core.synthesis.summary import quote_clauses
 from core.synthesis.theme_names import unique_labels
 
@@ -108,16 +109,16 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
 def audience_label(theme: "ThemeView", k: int, quoted: bool, corpus_norm: str) -> str:
     """The name an audience sees for a theme. Under k people: "Theme <n>" (any name of it is its few participants'
     words). Else its own name, unless that is a participant's phrase of QUOTED_WORDS+ words while the theme's quotes
-    are not shown: then its keyphrases (words many of its participants used), or "Theme <n>"."""
+    are not shown: then its top keyphrase (words many of its participants used; one phrase, never an "a · b" pair),
+    or "Theme <n>"."""
     neutral = f"Theme {theme.position + 1}"
     if theme.participants < k:
         return neutral
     words = _words(theme.label)
     if quoted or len(words) < QUOTED_WORDS or f" {' '.join(words)} " not in corpus_norm:
         return theme.label
-    keys = [kw for kw in theme.keywords if len(_words(kw)) < QUOTED_WORDS][:2]
-    label = " · ".join(keys)
-    return label[:1].upper() + label[1:] if label else neutral
+    keys = [kw for kw in theme.keywords if len(_words(kw)) < QUOTED_WORDS]
+    return make_label(keys, neutral)
 
 
 def _no_statements() -> pd.DataFrame:

@@ -60,6 +60,7 @@ def test_the_members_view_quotes_participants_so_the_audience_view_must_not(db, 
     assert "raised by" in view.run.summary               # the summary keeps its counts
     for theme in view.themes:                             # offline names are phrases taken from the answers
         assert len(theme.label.split()) < 3 or not any(theme.label.lower() in a.lower() for a in answers)
+        assert "·" not in theme.label                      # a keyphrase stands in, never an "a · b" pair
 
 
 def test_allowed_quotes_come_only_from_themes_of_at_least_k_people(db, creator, shared):
