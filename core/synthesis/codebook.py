@@ -301,7 +301,10 @@ def _split(payload: dict, themes: dict[str, ThemeState], statements: pd.DataFram
     if len(part) < 2 * k:
         return EditOutcome(False, f"The theme {_q(themes[tid].label)} now has {len(part)} statement(s): too few to "
                                   f"split into {k}.", [tid])
-    x = TfidfLsa(dims=50, seed=seed).fit_embed(part["text"].tolist())
+    # the run's own embedder when there is one (the sentence model: the parts are what a reader would separate);
+    # TF-IDF fitted on the theme otherwise
+    texts = part["text"].tolist()
+    x = embed(texts) if embed is not None else TfidfLsa(dims=50, seed=seed).fit_embed(texts)
     labels = KMeans(n_clusters=k, random_state=seed, n_init=4).fit_predict(x)
     if len(set(labels)) < 2:
         return EditOutcome(False, f"The statements of {_q(themes[tid].label)} did not separate into {k} groups.",

@@ -17,6 +17,22 @@ MIN_STATEMENT_WORDS = 3
 # Sentence ends, line breaks, bullets and semicolons separate points.
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+|\n+|;\s+|\s+[-•*]\s+")
 _WORD = re.compile(r"\w+")
+# A sentence that opens with a connective or refers back within its first REFERS_WITHIN words continues the point
+# before it ("Priorities kept changing. ... then half of it got dropped"; "Those freed-up afternoons were ...").
+# Alone it would be clustered without what it is about: on the seeded demo such fragments made up the catch-all
+# themes. English words: in other languages sentences split as before.
+_CONTINUES = {"so", "but", "and", "also", "then", "even", "otherwise", "still", "yet", "or", "because", "plus",
+              "which", "that", "this", "it", "these", "those", "they", "there", "such"}
+_REFERS = {"it", "its", "it's", "this", "that", "these", "those", "they", "them", "their", "there", "such",
+           "each", "both", "which"}
+REFERS_WITHIN = 5
+_LOWER_WORD = re.compile(r"[\w'’]+")
+
+
+def continues_previous(sentence: str) -> bool:
+    """True when `sentence` reads as the continuation of the one before it (see _CONTINUES)."""
+    words = [w.replace("’", "'") for w in _LOWER_WORD.findall(sentence.lower())[:REFERS_WITHIN]]
+    return bool(words) and (words[0] in _CONTINUES or any(w in _REFERS for w in words))
 
 STATEMENT_COLUMNS = ["statement_id", "message_id", "participant_id", "session_id", "step", "critical_item",
                      "question", "start_pos", "end_pos", "text", "content_hash"]
@@ -37,7 +53,8 @@ _SPLIT_CACHE_MAX = 200_000
 
 
 def split_statements(text: str, min_words: int = MIN_STATEMENT_WORDS) -> list[Span]:
-    """Spans of `text`, one per point made; fragments under `min_words` words join their neighbour.
+    """Spans of `text`, one per point made; fragments under `min_words` words join their neighbour, and a sentence
+    that continues the one before (`continues_previous`) joins it.
     (Memoised per process: re-synthesis does not split the same answers again.)"""
     key = (text, min_words)
     found = _split_cache.get(key)
@@ -69,8 +86,10 @@ def _split(text: str, min_words: int) -> list[Span]:
             trimmed.append(Span(a, b))
     merged: list[Span] = []
     for s in trimmed:
-        short = len(_WORD.findall(text[s.start:s.end])) < min_words
-        if merged and (short or len(_WORD.findall(text[merged[-1].start:merged[-1].end])) < min_words):
+        part = text[s.start:s.end]
+        short = len(_WORD.findall(part)) < min_words
+        if merged and (short or continues_previous(part)
+                       or len(_WORD.findall(text[merged[-1].start:merged[-1].end])) < min_words):
             merged[-1] = Span(merged[-1].start, s.end)
         else:
             merged.append(s)

@@ -4,6 +4,7 @@ import time
 import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
+from sklearn.metrics import adjusted_rand_score
 
 from core import conversation, refresh
 from core.forms import FormField
@@ -241,3 +242,36 @@ def test_offline_summary_is_written_in_the_session_language():
     assert "sans modèle d'IA" in fr and "« Trop lent, vraiment. » [Q1.1]" in fr
     assert "sin un modelo de IA" in templated_summary(themes, 4, 4, 10, "es")
     assert "written in English" in templated_summary(themes, 4, 4, 10, "de")
+
+
+def test_a_split_on_a_sentence_model_run_separates_topics_and_takes_new_answers(db, creator, synthesized):
+    """Split uses the run's own embedder: the parts of a merged pair are the two topics again, each with a centre in
+    the run's space, so the next update places a new participant's answer in the right part."""
+    s = synthesized
+    view = synthesis_view(db, creator, s.id)
+    if view.run.embedder == "tfidf-lsa":
+        pytest.skip("the packaged sentence model is not installed")
+    first, second = view.themes[0], view.themes[1]
+    before = view.statements.set_index("statement_id")["theme_id"]
+    edit_codebook(db, creator, s.id, "merge", theme_ids=[first.theme_id, second.theme_id])
+    merged = synthesis_view(db, creator, s.id)
+    big = next(t for t in merged.themes if t.mentions == first.mentions + second.mentions)
+    _, why = edit_codebook(db, creator, s.id, "split", theme_id=big.theme_id, parts=2)
+    assert why is None
+    after = synthesis_view(db, creator, s.id)
+    parts = [t for t in after.themes if t.theme_id.startswith(big.theme_id + ".")]
+    assert len(parts) == 2
+    st = after.statements.set_index("statement_id")
+    pair = before[before.isin([first.theme_id, second.theme_id])]
+    assert adjusted_rand_score(pair.tolist(), st.loc[pair.index, "theme_id"].tolist()) == 1.0
+    frame = repo.themes_frame(db, after.run.id).set_index("theme_id")
+    assert frame.loc[[p.theme_id for p in parts], "centroid"].notna().all()
+    # one more participant who says what the first theme's people said: the update puts it in that part
+    text = view.statements.loc[view.statements["theme_id"] == first.theme_id, "text"].iloc[0]
+    add_participants(db, s, [[text]])
+    out = synthesize(db, [s.id], params=Params(k=4))
+    assert out.kind == "incremental"
+    st = repo.statements_frame(db, out.run_id)
+    newest = st[st["text"] == text]["theme_id"].unique().tolist()
+    target = st.loc[st["statement_id"] == before[before == first.theme_id].index[0], "theme_id"].iloc[0]
+    assert newest == [target]
