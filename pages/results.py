@@ -10,7 +10,8 @@ from core.results import (COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, ask, capabilities,
                           segment_fields, segments, set_included, start_synthesis, synthesis_progress, synthesis_view,
                           transcript, unpin_insight)
 from ui.auth import allowed_or_stop, require_user
-from ui.charts import completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
+from ui.charts import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar,
+                       theme_order)
 from ui.chat_view import show_message
 from ui.lazy import rendered
 from ui.menu import show_menu
@@ -120,8 +121,7 @@ for _ in rendered(tabs[1], lazy):
         st.caption(f"Shares are of the {view.analysed} included participant(s) who answered. Counts describe this "
                    "sample only. Themes group similar statements and are named in participants' own words; solid "
                    "or tentative says whether re-running on samples of the statements finds them again.")
-        themes = sorted(view.themes, key=lambda t: -(t.mentions if sort_by == "mentions" else t.participants))
-        for theme in themes:
+        for theme in theme_order(view.themes, sort_by):
             with st.expander(theme_title(theme, mentions=True)):
                 show_text(theme.description)
                 show_stability(theme)

@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 from core.synthesis.figures import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap,  # noqa: F401
-                                    sentiment_bar, session_share_heatmap, theme_bar)
+                                    sentiment_bar, session_share_heatmap, theme_bar, theme_order)

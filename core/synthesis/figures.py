@@ -21,12 +21,19 @@ def _t(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
+def theme_order(themes: list, sort_by: str = "participants") -> list:
+    """Largest first by distinct participants (or mentions), "Other" last whatever its size: the order of the
+    themes chart (bottom to top reversed) and of every list beside it."""
+    key = "mentions" if sort_by == "mentions" else "participants"
+    return sorted(themes, key=lambda t: (getattr(t, "origin", "") == "other", -getattr(t, key), -t.participants,
+                                         -t.mentions))
+
+
 def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure:
     """Horizontal bars: distinct participants (or mentions) per theme, largest on top; "Other" (statements that
     fit no theme) at the bottom, in grey."""
     key = "mentions" if sort_by == "mentions" else "participants"
-    ordered = sorted(themes, key=lambda t: (getattr(t, "origin", "") != "other", getattr(t, key), t.participants,
-                                            t.mentions))
+    ordered = theme_order(themes, sort_by)[::-1]      # plotly draws the first bar at the bottom
     values = [getattr(t, key) for t in ordered]
     shares = [100 * t.participants / analysed if analysed else 0 for t in ordered]
     text = ([f"{t.participants} ({s:.0f}%)" for t, s in zip(ordered, shares)] if key == "participants"

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from core import refresh
 from core.forms import FormField
 from core.repos import synthesis as repo
+from core.synthesis.figures import theme_bar, theme_order
 from core.synthesis.pipeline import Params, synthesize
 from tests.helpers import launched_session
 from tests.synthesis.helpers import add_participants, topic_answers
@@ -110,6 +111,9 @@ def test_the_researchers_themes_show_how_solid_each_is_and_its_sub_themes(db, cr
     at = page(creator, {"s": s.id, "tab": "Themes"}).run()
     assert not at.exception, at.exception
     titles = [e.label for e in at.get("expander")]
+    listed = [t for t in titles if " mentions" in t]
+    assert [next(th.label for th in view.themes if title.startswith(th.label + " — ")) for title in listed] == \
+        [th.label for th in theme_order(view.themes)]          # the list follows the chart: largest first
     for theme in view.themes:
         if theme.stability is not None:
             assert any(title.endswith(f"mentions · {theme.steadiness}") and theme.label in title for title in titles)
@@ -118,3 +122,14 @@ def test_the_researchers_themes_show_how_solid_each_is_and_its_sub_themes(db, cr
     assert ("Within this theme" in text) == bool(with_subs)
     for theme in with_subs:
         assert any(sub.label in text for sub in theme.subthemes)
+
+
+def test_other_comes_last_in_the_chart_and_the_list_whatever_its_size():
+    from types import SimpleNamespace as T
+
+    themes = [T(label="Other", origin="other", participants=19, mentions=28),
+              T(label="Deploy", origin="cluster", participants=18, mentions=27),
+              T(label="Meetings", origin="cluster", participants=15, mentions=30)]
+    assert [t.label for t in theme_order(themes)] == ["Deploy", "Meetings", "Other"]
+    assert [t.label for t in theme_order(themes, "mentions")] == ["Meetings", "Deploy", "Other"]
+    assert list(theme_bar(themes, 30).data[0].y) == ["Other", "Meetings", "Deploy"]   # plotly: bottom to top
