@@ -19,6 +19,7 @@ from ui.resources import db
 from ui.results_view import (show_codebook_edit, show_segment_findings, show_stability, show_subthemes,
                              show_summary, theme_title)
 from ui.safe import escape_markdown, show_text
+from ui.scroll import scroll_into_view
 
 st.set_page_config(page_title="Results · Harmonica", layout="wide")
 user = require_user()
@@ -92,6 +93,14 @@ c2.metric("Finished", ov.finished)
 c3.metric("Included", ov.included)
 c4.metric("Median answer length", f"{ov.median_answer_words:.0f} words")
 
+def open_quote(participant_id: str, message_id: str) -> None:
+    """A quote's "Open in transcript": the Participants tab on that participant, the quoted message marked (the
+    address says so too, so the view can be shared or reloaded)."""
+    st.query_params["p"] = participant_id
+    st.query_params["m"] = message_id
+    st.session_state["tab"] = "Participants"
+
+
 tabs = st.tabs(["Summary", "Themes", "By segment", "Coverage", "Sentiment", "Ask the data", "Codebook",
                 "Participants", "Export"], key="tab", bind="query-params")  # kept across reruns, linkable
 lazy = ov.started > LAZY_TABS_ABOVE   # a large session computes only the open tab
@@ -125,12 +134,11 @@ for _ in rendered(tabs[1], lazy):
             with st.expander(theme_title(theme, mentions=True)):
                 show_text(theme.description)
                 show_stability(theme)
-                for q in theme.quotes:
+                for i, q in enumerate(theme.quotes):
                     st.markdown(f"**{q.ref}** · {escape_markdown(q.participant)}")
                     show_text(f"“{q.text}”")
-                    st.page_link("pages/results.py", label="Open in transcript", icon=":material/forum:",
-                                 query_params={"s": session_id, "p": q.participant_id, "m": q.message_id,
-                                               "tab": "Participants"})
+                    st.button("Open in transcript", icon=":material/forum:", key=f"quote_{theme.theme_id}_{i}",
+                              on_click=open_quote, args=(q.participant_id, q.message_id), type="tertiary")
                 show_subthemes(theme, quotes=True)
 
 for _ in rendered(tabs[2], lazy):
@@ -296,6 +304,7 @@ for _ in rendered(tabs[7], lazy):
         found = participant_page_of(db(), user, session_id, wanted)
         if found is not None:
             st.session_state["participants_page"] = found + 1
+        st.session_state["transcript_pick_wanted"] = True
     page = participants_page(db(), user, session_id, st.session_state.get("participants_page", 1) - 1)
     if page.total == 0:
         st.info("No participants yet.")
@@ -311,6 +320,9 @@ for _ in rendered(tabs[7], lazy):
         else:
             ids = [o["id"] for o in options]
             index = ids.index(wanted) if wanted in ids else 0
+            if st.session_state.pop("transcript_pick_wanted", False) and wanted in ids:
+                # the picker shows the quoted participant, not the last one picked
+                st.session_state[f"transcript_pick_{page.page}"] = options[index]
             chosen = st.selectbox("Transcript of", options, index=index, key=f"transcript_pick_{page.page}",
                                   format_func=lambda r: f"{r['participant']} ({r['status']})")
             row = page.rows.set_index("id").loc[chosen["id"]]
@@ -322,9 +334,10 @@ for _ in rendered(tabs[7], lazy):
             highlight = st.query_params.get("m")
             for m in transcript(db(), user, session_id, chosen["id"]):
                 if m.id == highlight:
-                    with st.container(border=True):
+                    with st.container(border=True, key="quoted_message"):
                         st.caption("Quoted message")
                         show_message(m)
+                    scroll_into_view("quoted_message")
                 else:
                     show_message(m)
 

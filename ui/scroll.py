@@ -1,0 +1,22 @@
+"""Bring one element into view once the page has drawn it (a quote's message in a long transcript)."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def scroll_into_view(container_key: str) -> None:
+    """Scroll the `st.container(key=container_key)` into the middle of the screen. The script is fixed text with
+    the key only (checked to be a plain name): no user or participant text ever reaches it."""
+    if not _KEY.fullmatch(container_key):
+        raise ValueError(f"not a plain container key: {container_key!r}")
+    st.html(
+        "<script>(() => { let tries = 0; const timer = setInterval(() => {"
+        f" const el = window.document.querySelector('.st-key-{container_key}');"
+        " if (el || ++tries > 50) { clearInterval(timer); if (el) el.scrollIntoView({block: 'center'}); }"
+        " }, 100); })();</script>",
+        unsafe_allow_javascript=True)
