@@ -21,12 +21,12 @@ from core.results import (SynthesisView, coverage, overview, segment_fields, seg
                           synthesis_view)
 from core.sessions import get_for
 from core.synthesis.segments import finding
-from core.text import escape_markdown
+from core.text import markdown_text
 
 
 ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "theme_label"]
 
-md_escape = escape_markdown  # participant text in Markdown exports: literal, never active
+md_escape = markdown_text  # participant text in Markdown exports: literal, never active, readable raw
 
 
 def export_session(db: Database, user: User | None, session_id: str, fmt: str) -> bytes:
@@ -205,7 +205,7 @@ def _report_md(db, user, sid) -> bytes:
              f"{view.run.created_at:%Y-%m-%d %H:%M} UTC{'' if view.up_to_date else ' — not up to date'}.", "",
              f"Participants: {ov.started} started, {ov.finished} finished, {ov.included} included; median answer "
              f"{ov.median_answer_words:.0f} words.", "", "## Summary", ""]
-    lines += [md_escape(line) for line in view.run.summary.splitlines()] + ["", "## Themes", "",
+    lines += [markdown_text(view.run.summary, bullets=True), "", "## Themes", "",
                                                                           "| # | Theme | People | Share | Mentions |",
                                                                           "|---|---|---|---|---|"]
     for t in view.themes:

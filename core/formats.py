@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -26,3 +28,12 @@ FORMATS: dict[str, Format] = {
     "report-html": Format("Report (HTML, self-contained, with charts)", "html", "text/html"),
     "qdpx": Format("REFI-QDA project for QualCoder / NVivo / ATLAS.ti (.qdpx)", "qdpx", "application/zip"),
 }
+
+
+def export_filename(session_name: str, fmt: str) -> str:
+    """"retro-q3-themes.csv": the session's name (ASCII, lower case, dashes) and what the file holds, so the
+    exports of one session never overwrite each other and say what they are."""
+    ascii_name = unicodedata.normalize("NFKD", session_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-") or "harmonica-session"
+    kind = fmt.rsplit("-", 1)[0] if "-" in fmt else "project"
+    return f"{slug}-{kind}.{FORMATS[fmt].extension}"

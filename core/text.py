@@ -52,3 +52,26 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:=\"'/@%^;?,])")
 def escape_markdown(text: str) -> str:
     """Text as literal Markdown (no images, HTML or formatting), line breaks kept."""
     return _MD_PUNCT.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+# What can act in a Markdown file people read raw and in any renderer: emphasis, code, links and images, HTML,
+# tables, strikethrough, math, entities, autolinks (scheme:// and www.) and block markers at a line's start.
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>!|~$&])")
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")
+_MD_BLOCK = re.compile(r"^(\s*\d*)([#>+=.)-])")
+_MD_BULLET = re.compile(r"^\s*[-*•] (?=\S)")
+
+
+def markdown_text(text: str, bullets: bool = False) -> str:
+    """Text for a Markdown file: literal like `escape_markdown` (nothing links, loads, formats or starts a heading),
+    yet readable raw: only what could act is escaped. With `bullets`, a line starting "- " stays a list item."""
+    lines = []
+    for line in str(text).split("\n"):
+        marker = _MD_BULLET.match(line) if bullets else None
+        body = line[marker.end():] if marker else line
+        body = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), _MD_ACTIVE.sub(r"\\\1", body))
+        body = _MD_BLOCK.sub(lambda m: m.group(1) + "\\" + m.group(2), body)
+        if bullets and lines and (marker is None or not lines[-1].startswith("- ")):
+            lines.append("")      # a paragraph is its own block: never a lazy continuation of a list item
+        lines.append(("- " if marker else "") + body)
+    return "\n".join(lines) if bullets else "  \n".join(lines)

@@ -343,6 +343,7 @@ for _ in rendered(tabs[7], lazy):
 
 for _ in rendered(tabs[8], lazy):
     from core.export import FORMATS, export_session
+    from core.formats import export_filename
 
     if not caps["export"]:
         st.info("Exports are available to the session's editors and owners.")
@@ -355,5 +356,5 @@ for _ in rendered(tabs[8], lazy):
         except AccessDenied as exc:
             st.error(str(exc))
         else:
-            st.download_button("Download", data, file_name=f"harmonica-{session_id}.{FORMATS[fmt].extension}",
+            st.download_button("Download", data, file_name=export_filename(session.name, fmt),
                                mime=FORMATS[fmt].mime, key="export_dl")

@@ -21,6 +21,14 @@ def _t(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
+def _labels_fit(fig: go.Figure) -> go.Figure:
+    """Margins grow to fit the axis labels: Streamlit does this for its own charts, a saved HTML report does not
+    (theme names were clipped to one or two letters, heatmap rows had no visible names)."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
 def theme_order(themes: list, sort_by: str = "participants") -> list:
     """Largest first by distinct participants (or mentions), "Other" last whatever its size: the order of the
     themes chart (bottom to top reversed) and of every list beside it."""
@@ -47,7 +55,7 @@ def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure
     ))
     fig.update_layout(xaxis_title="Distinct participants" if key == "participants" else "Mentions",
                       yaxis_title=None, height=100 + 32 * len(ordered), margin=dict(l=10, r=10, t=10, b=40))
-    return fig
+    return _labels_fit(fig)
 
 
 def segment_heatmap(table) -> go.Figure:
@@ -70,7 +78,7 @@ def segment_heatmap(table) -> go.Figure:
     ))
     fig.update_layout(height=120 + 34 * len(rows), margin=dict(l=10, r=10, t=10, b=40),
                       yaxis=dict(autorange="reversed"))
-    return fig
+    return _labels_fit(fig)
 
 
 SENTIMENT_COLORS = {"positive": "#16a34a", "neutral": "#9ca3af", "negative": "#dc2626"}
@@ -84,7 +92,7 @@ def sentiment_bar(themes) -> go.Figure:
                     orientation="h", marker_color=color)
     fig.update_layout(barmode="stack", xaxis_title="Statements", height=100 + 32 * len(ordered),
                       margin=dict(l=10, r=10, t=10, b=40), legend=dict(orientation="h"))
-    return fig
+    return _labels_fit(fig)
 
 
 COVERAGE_CODES = {NOT_REACHED: 0, SKIPPED: 1, THIN: 2, ANSWERED: 3}
@@ -101,7 +109,7 @@ def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
     ))
     fig.update_layout(height=120 + 40 * len(matrix.index), margin=dict(l=10, r=10, t=10, b=40),
                       yaxis=dict(autorange="reversed"))
-    return fig
+    return _labels_fit(fig)
 
 
 COVERAGE_COLORS = {ANSWERED: "#4ade80", THIN: "#fde68a", SKIPPED: "#fca5a5", NOT_REACHED: "#e5e7eb"}
@@ -119,7 +127,7 @@ def coverage_bar(counts: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", xaxis_title="Participants", height=120 + 40 * len(rows),
                       margin=dict(l=10, r=10, t=10, b=40), legend=dict(orientation="h"),
                       yaxis=dict(autorange="reversed"))
-    return fig
+    return _labels_fit(fig)
 
 
 def completion_bar(steps: pd.DataFrame) -> go.Figure:
@@ -130,7 +138,7 @@ def completion_bar(steps: pd.DataFrame) -> go.Figure:
         fig.add_bar(name="answered", x=labels, y=steps["answered"], marker_color=INDIGO)
     fig.update_layout(barmode="group", yaxis_title="Participants", height=300, margin=dict(l=10, r=10, t=10, b=40),
                       legend=dict(orientation="h"))
-    return fig
+    return _labels_fit(fig)
 
 
 def session_share_heatmap(themes, sessions: list[tuple[str, str]], sizes: dict[str, int]) -> go.Figure:
@@ -152,4 +160,4 @@ def session_share_heatmap(themes, sessions: list[tuple[str, str]], sizes: dict[s
     ))
     fig.update_layout(height=120 + 34 * len(rows), margin=dict(l=10, r=10, t=10, b=40),
                       yaxis=dict(autorange="reversed"))
-    return fig
+    return _labels_fit(fig)

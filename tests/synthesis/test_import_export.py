@@ -108,11 +108,38 @@ def test_transcripts_and_reports_escape_participant_text(db, creator, imported):
     contents = [m["content"] for p in tr["participants"] for m in p["messages"]]
     assert any("«toujours»" in c and "<b>bold</b>" in c for c in contents)   # JSON keeps the exact text
     md = export_session(db, creator, sid, "transcripts-md").decode()
-    assert "\\<b\\>bold\\<\\/b\\>" in md and "<b>bold</b>" not in md
+    assert "\\<b\\>bold\\</b\\>" in md and "<b>bold</b>" not in md
     html = export_session(db, creator, sid, "report-html").decode()
     assert "<b>bold</b>" not in html and "Plotly.newPlot" in html and "src=\"http" not in html
     report = export_session(db, creator, sid, "report-md").decode()
     assert "## Themes" in report and "sample only" in report
+
+
+def test_the_markdown_report_renders_as_written_lists_and_all_and_nothing_in_it_acts(db, creator, imported):
+    """Read by a CommonMark renderer: the summary's points are a list, its words are not sprinkled with
+    backslashes, and participants' text stays text (no image, link, HTML or emphasis)."""
+    from markdown_it import MarkdownIt
+
+    sid = imported.session_id
+    srepo.update_session(db, sid, name="Retro: Q3, *all* teams ![x](http://tracker.example/x.png)")
+    report = export_session(db, creator, sid, "report-md").decode()
+    summary = report.split("## Summary", 1)[1].split("## Themes", 1)[0]
+    assert "\\," not in summary and "\\:" not in summary and "\\." not in summary
+    rendered = MarkdownIt("commonmark").enable("table").render(report)
+    assert rendered.count("<ul>") >= 1 and "was raised by" in rendered.split("<ul>", 1)[1].split("</ul>", 1)[0]
+    assert "<img" not in rendered and "<a " not in rendered
+    assert "Retro: Q3, *all* teams ![x](http://tracker.example/x.png)" in \
+        rendered.split("<h1>", 1)[1].split("</h1>", 1)[0].replace("&quot;", '"')
+
+
+def test_every_export_of_a_session_has_its_own_file_name_after_the_session():
+    from core.formats import export_filename
+
+    names = [export_filename("Retro Q3 — Équipe", fmt) for fmt in FORMATS]
+    assert len(set(names)) == len(names)
+    assert export_filename("Retro Q3 — Équipe", "themes-csv") == "retro-q3-equipe-themes.csv"
+    assert all(n.startswith("retro-q3-equipe-") for n in names)
+    assert export_filename("!!!", "report-html") == "harmonica-session-report.html"
 
 
 def test_qdpx_follows_the_refi_qda_project_structure(db, creator, imported):
