@@ -186,6 +186,12 @@ def record_skip(db: Database, token: str, seen_seq: int | None = None) -> SendRe
     return _append_answer(db, chat, "skip", "Skip", seen_seq=seen_seq)
 
 
+def ended_early(chat: Chat) -> bool:
+    """Whether the conversation ends before the participant answered (or skipped) the guide's last step."""
+    last = len(chat.steps) - 1
+    return not any(m.role == "participant" and m.step == last for m in chat.messages)
+
+
 def next_plan(chat: Chat, finish: bool = False) -> TurnPlan:
     p = chat.participant
     if finish:
@@ -262,7 +268,7 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
     kind = plan.action.value if plan.action is not Action.ASK else "question"
     if plan.action is Action.CLOSE:
         kind = "recap"
-        state.update(status="finished", finished_at=utcnow())
+        state.update(status="finished", finished_at=utcnow(), ended_early=ended_early(chat))
     try:
         message = prepo.append_message(db, chat.participant.id, "facilitator", kind, plan.step, text, source, state,
                                        after_seq=_last_seq(chat))

@@ -21,6 +21,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_ack": "No problem, let's move on.",
         "thanks_next": "Thank you.",
         "recap_intro": "Thank you, that was the last question. Here is a recap of what you shared:",
+        "recap_intro_early": "Thank you, we will stop here; your answers so far are saved. Here is a recap of what "
+        "you shared:",
         "recap_skipped": "(skipped)",
         "goodbye": "Thank you for your time. Your answers have been saved; the organisers will see them "
         "together with everyone else's.",
@@ -53,6 +55,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_ack": "Pas de problème, passons à la suite.",
         "thanks_next": "Merci.",
         "recap_intro": "Merci, c'était la dernière question. Voici un résumé de vos réponses :",
+        "recap_intro_early": "Merci, nous nous arrêtons ici ; vos réponses sont enregistrées. Voici un résumé de vos "
+        "réponses :",
         "recap_skipped": "(passée)",
         "goodbye": "Merci pour votre temps. Vos réponses sont enregistrées ; les organisateurs les verront "
         "avec celles des autres participants.",
@@ -85,6 +89,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_ack": "No pasa nada, sigamos.",
         "thanks_next": "Gracias.",
         "recap_intro": "Gracias, era la última pregunta. Este es un resumen de lo que compartió:",
+        "recap_intro_early": "Gracias, terminamos aquí; sus respuestas están guardadas. Este es un resumen de lo que "
+        "compartió:",
         "recap_skipped": "(saltada)",
         "goodbye": "Gracias por su tiempo. Sus respuestas se han guardado; los organizadores las verán junto "
         "con las de los demás.",

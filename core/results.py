@@ -37,7 +37,7 @@ def session_results(db: Database, user: User | None, session_id: str) -> Results
                                prepo.form_answers_frame(db, session.id))
     real = table[~table["simulated"]]
     counted = real[real["included"] & (real["messages"] > 0)]
-    return Results(session, table, len(real), int((real["status"] == "finished").sum()), len(counted))
+    return Results(session, table, len(real), int(real["status"].isin(prepo.FINISHED_SHOWN).sum()), len(counted))
 
 
 def _with_form_answers(db: Database, user: User | None, session: SessionRow, table: pd.DataFrame,
@@ -384,10 +384,11 @@ def _hooks(db: Database, mode: str, session_ids: list[str]) -> dict:
 @dataclass
 class Overview:
     started: int
-    finished: int
+    finished: int              # completed the guide or ended early
     included: int
     median_answer_words: float
     completion_by_step: pd.DataFrame   # step, question, participants reaching it, answered it
+    ended_early: int = 0       # finished before answering the last step (Finish button or turn limit)
 
 
 def overview(db: Database, user: User | None, session_id: str) -> Overview:
@@ -404,7 +405,7 @@ def overview(db: Database, user: User | None, session_id: str) -> Overview:
                      "reached": int(at["reached"]) if at is not None else 0,
                      "answered": int(at["answered"]) if at is not None else 0})
     return Overview(counts["started"], counts["finished"], counts["included"],
-                    analytics.median_answer_words(db, session.id), pd.DataFrame(rows))
+                    analytics.median_answer_words(db, session.id), pd.DataFrame(rows), counts["ended_early"])
 
 
 # Up to this many included participants the Coverage tab draws one column per participant; above, counts per item.

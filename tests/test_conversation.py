@@ -38,7 +38,9 @@ def test_full_scripted_conversation_probe_skip_and_recap(db, creator):
         ("participant", "answer", 3), ("facilitator", "recap", 3),
     ]
     recap = result.message.content
-    assert "recap" in recap and "Pairing ok" in recap and "(skipped)" in recap and "Thank you for your time" in recap
+    assert "recap" in recap and "Pairing. ok." in recap and "(skipped)" in recap and "Thank you for your time" in recap
+    assert "that was the last question" in recap and "\n• " in recap and "\n- " not in recap
+    assert db.fetchone("SELECT ended_early FROM participants WHERE token = ?", [token]) == (False,)
     chat = conversation.load_chat(db, token)
     assert chat.finished and chat.participant.finished_at is not None
     with pytest.raises(ChatUnavailable, match="finished"):
@@ -54,6 +56,33 @@ def test_skip_button_and_finish_any_time(db, creator):
     msg = conversation.finish(db, token)
     assert msg.kind == "recap"
     assert conversation.load_chat(db, token).finished
+    # stopped at step 2 of 4: told so (never "that was the last question") and counted apart
+    assert "we will stop here" in msg.content and "last question" not in msg.content
+    assert db.fetchone("SELECT ended_early FROM participants WHERE token = ?", [token]) == (True,)
+    from core.results import overview
+
+    ov = overview(db, creator, s.id)
+    assert (ov.finished, ov.ended_early) == (1, 1)
+
+
+def test_earlier_conversations_that_ended_early_are_found_by_the_migration(db, creator):
+    """Migration 0012 backfills: a recap before the last step's answer is an early end, a full one is not."""
+    from core.db import close_all, open_database
+
+    s = launched_session(db, creator)
+    early, done = conversation.join(db, s.id).token, conversation.join(db, s.id).token
+    conversation.send(db, early, LONG)
+    conversation.finish(db, early)
+    for _ in range(4):
+        conversation.send(db, done, LONG)
+    with db.write() as cur:            # the rows as an older release left them: the flag at its default
+        cur.execute("UPDATE participants SET ended_early = false")
+        cur.execute("DELETE FROM schema_migrations WHERE version = 12")
+    path = db.path
+    close_all()
+    again = open_database(path)        # migrates it again
+    flags = dict(again.fetchall("SELECT token, ended_early FROM participants"))
+    assert flags == {early: True, done: False}
 
 
 def test_participant_message_is_committed_before_the_reply_and_resumes(db, creator):

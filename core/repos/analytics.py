@@ -18,6 +18,7 @@ from collections import OrderedDict
 import pandas as pd
 
 from core.db import Database, fetch_in
+from core.repos.participants import STATUS_SHOWN
 
 WORDS = r"[\p{L}\p{N}_]+"
 # Words of a message: stored when it is written (m0010), counted here for rows written without it.
@@ -34,11 +35,13 @@ def _in(values: list[str]) -> str:
 def participation(db: Database, session_id: str) -> dict[str, int]:
     """Real (not simulated) participants: started, finished, included."""
     row = db.fetchone(
-        "SELECT count(*), count(*) FILTER (WHERE status = 'finished'), count(*) FILTER (WHERE included) "
+        "SELECT count(*), count(*) FILTER (WHERE status = 'finished'), count(*) FILTER (WHERE included), "
+        "count(*) FILTER (WHERE status = 'finished' AND coalesce(ended_early, false)) "
         "FROM participants WHERE session_id = ? AND NOT simulated",
         [session_id],
     )
-    return {"started": int(row[0]), "finished": int(row[1] or 0), "included": int(row[2] or 0)}
+    return {"started": int(row[0]), "finished": int(row[1] or 0), "included": int(row[2] or 0),
+            "ended_early": int(row[3] or 0)}
 
 
 def median_answer_words(db: Database, session_id: str) -> float:
@@ -156,10 +159,10 @@ def participants_page(db: Database, session_id: str, offset: int, limit: int) ->
     """One page of the participants table (by participant number): the columns of
     core.repos.participants.participants_frame, message counts computed for this page only."""
     return db.fetchdf(
-        """
+        f"""
         WITH page AS (
-            SELECT id, number, status, simulated, included, started_at, finished_at
-            FROM participants WHERE session_id = ? ORDER BY number LIMIT ? OFFSET ?)
+            SELECT p.id, p.number, {STATUS_SHOWN} AS status, p.simulated, p.included, p.started_at, p.finished_at
+            FROM participants p WHERE p.session_id = ? ORDER BY p.number LIMIT ? OFFSET ?)
         SELECT page.id, page.number, page.status, page.simulated, page.included, page.started_at, page.finished_at,
                count(m.id) FILTER (WHERE m.role = 'participant') AS messages, max(m.created_at) AS last_activity
         FROM page LEFT JOIN messages m ON m.participant_id = page.id

@@ -154,16 +154,22 @@ def list_messages(db: Database, participant_id: str) -> list[Message]:
     return [Message(*r) for r in rows]
 
 
+# A participant's status as people read it: a finished conversation either completed the guide or ended early.
+STATUS_SHOWN = ("CASE WHEN p.status = 'finished' AND coalesce(p.ended_early, false) THEN 'ended early' "
+                "WHEN p.status = 'finished' THEN 'completed' ELSE p.status END")
+FINISHED_SHOWN = ("completed", "ended early")
+
+
 def participants_frame(db: Database, session_id: str) -> pd.DataFrame:
     """One row per participant with message counts (for the results table)."""
     return db.fetchdf(
-        """
-        SELECT p.id, p.number, p.status, p.simulated, p.included, p.started_at, p.finished_at,
+        f"""
+        SELECT p.id, p.number, {STATUS_SHOWN} AS status, p.simulated, p.included, p.started_at, p.finished_at,
                count(m.id) FILTER (WHERE m.role = 'participant') AS messages,
                max(m.created_at) AS last_activity
         FROM participants p LEFT JOIN messages m ON m.participant_id = p.id
         WHERE p.session_id = ?
-        GROUP BY p.id, p.number, p.status, p.simulated, p.included, p.started_at, p.finished_at
+        GROUP BY p.id, p.number, p.status, p.ended_early, p.simulated, p.included, p.started_at, p.finished_at
         ORDER BY p.number
         """,
         [session_id],

@@ -83,7 +83,7 @@ def test_deleted_participant_disappears_from_results(seeded_server, new_page):
     picker = panel.get_by_role("combobox")
     picker.click()
     picker.fill("Participant 9")  # the option list is virtualised: filter rather than scroll
-    owner.get_by_role("option", name="Participant 9 (finished)").click()
+    owner.get_by_role("option", name="Participant 9 (completed)").click()
     expect(panel.get_by_text(PHRASE).first).to_be_visible()
     wait_idle(owner)
 

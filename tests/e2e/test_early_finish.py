@@ -1,0 +1,50 @@
+"""In a real browser: a participant who pressed Finish before the last step is shown as such on the results page
+(the "Ended early" figure and their status), apart from those who completed the guide."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import require_browser
+from tests.e2e import harness
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def early_server(tmp_path):
+    require_browser()
+    from core import conversation
+    from core import db as dbmod
+
+    demo = harness.seed_demo(tmp_path, participants=2)
+    db = dbmod.open_database(tmp_path / "h.duckdb")
+    token = conversation.join(db, demo.session_id, {"team": "Design", "tenure": "1 to 3 years",
+                                                    "overall_rating": "7"}).token
+    conversation.respond(db, token)          # the opening question
+    conversation.send(db, token, "Busy sprint, the deploy pipeline held every release up for days on end.")
+    recap = conversation.finish(db, token)
+    assert "we will stop here" in recap.content
+    dbmod.close_all()                        # the server process opens the file next
+    server = harness.start_server(tmp_path, {"HARMONICA_AUTO_SYNTHESIS": "0"})
+    yield server, demo
+    server.stop()
+
+
+def test_a_participant_who_ended_early_is_shown_as_such(early_server, new_page, shown_exceptions):
+    from playwright.sync_api import expect
+
+    server, demo = early_server
+    page = new_page()
+    harness.sign_in(page, server.url, demo.username, demo.password)
+    harness.goto(page, f"{server.url}/results?s={demo.session_id}&tab=Participants")
+    metrics = {m.locator('[data-testid="stMetricLabel"]').inner_text().strip():
+               m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+               for m in page.locator('[data-testid="stMetric"]').all()}
+    assert metrics["Completed"] == "2" and metrics["Ended early"] == "1", metrics
+    people = page.get_by_role("tabpanel", name="Participants")
+    picker = people.get_by_role("combobox", name="Transcript of")
+    expect(picker).to_have_value("Participant 1 (completed)")
+    picker.click()
+    expect(page.get_by_role("option", name="Participant 3 (ended early)")).to_be_visible()
+    assert harness.unexpected(shown_exceptions) == [], shown_exceptions
