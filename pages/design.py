@@ -210,16 +210,34 @@ with share_tab:
                 else "The session is closed: the link tells participants so.")
         st.code(link, language=None)
 
-    actions = {"draft": [("launched", "Launch")], "launched": [("closed", "Close")], "closed": [("launched", "Reopen")]}
+    def change_status(status: str, done: str) -> None:
+        try:
+            service.set_status(db(), user, session.id, status)
+        except InvalidInput as exc:
+            st.error(str(exc))
+        else:
+            saved(done)
+
+    @st.dialog("Close this session?", on_dismiss=lambda: st.session_state.pop("closing", None))
+    def confirm_close() -> None:
+        st.write("Participants will no longer be able to answer: the link tells them the session is closed. "
+                 "Everything said so far stays saved, and you can reopen the session later.")
+        yes, no = st.columns(2)
+        if yes.button("Close the session", type="primary", key="close_confirmed"):
+            st.session_state.pop("closing", None)
+            change_status("closed", "Session closed.")
+        if no.button("Keep it open", key="close_cancelled"):
+            st.session_state.pop("closing", None)
+            st.rerun()
+
     cols = st.columns(4)
-    for i, (status, label) in enumerate(actions[session.status]):
-        if cols[i].button(label, type="primary", key=f"status_{status}"):
-            try:
-                service.set_status(db(), user, session.id, status)
-            except InvalidInput as exc:
-                st.error(str(exc))
-            else:
-                saved(f"Session {'launched' if label == 'Launch' else label.lower() + 'd'}.")
+    if session.status == "launched":   # participant-visible and easy to regret: secondary, and confirmed
+        if cols[0].button("Close", key="status_closed"):
+            st.session_state["closing"] = True
+        if st.session_state.get("closing"):    # asked until answered, also across the dialog's own reruns
+            confirm_close()
+    elif cols[0].button("Launch" if session.status == "draft" else "Reopen", type="primary", key="status_launched"):
+        change_status("launched", "Session launched." if session.status == "draft" else "Session reopened.")
     if cols[1].button("Clone"):
         copy = service.clone_session(db(), user, session.id)
         st.switch_page("pages/design.py", query_params={"s": copy.id})

@@ -108,6 +108,11 @@ def test_design_close_and_reopen(db, creator):
     set_status(db, creator, s.id, "launched")
     at = app("pages/design.py", user=creator, query={"s": s.id}).run()
     next(b for b in at.button if b.label == "Close").click().run()
+    assert srepo.get_session(db, s.id).status == "launched"         # not before it is confirmed
+    at.button(key="close_cancelled").click().run()
+    assert srepo.get_session(db, s.id).status == "launched"
+    next(b for b in at.button if b.label == "Close").click().run()
+    at.button(key="close_confirmed").click().run()
     assert srepo.get_session(db, s.id).status == "closed"
     next(b for b in at.button if b.label == "Reopen").click().run()
     assert srepo.get_session(db, s.id).status == "launched"
