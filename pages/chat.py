@@ -18,6 +18,7 @@ from ui.chat_view import render_form, show_message
 from ui.resources import db
 from ui.results_view import show_summary, show_themes
 from ui.safe import show_text
+from ui.scroll import scroll_into_view
 
 st.set_page_config(page_title="Harmonica", page_icon=":material/forum:", layout="centered")
 
@@ -174,7 +175,8 @@ def finish():
     return conversation.finish(db(), token, facilitator)
 
 
-with st.form("answer", clear_on_submit=False, border=False):
+answer_area = st.container(key="answer_area")
+with answer_area, st.form("answer", clear_on_submit=False, border=False):
     st.text_area("Your answer", key="draft", placeholder=phrase(lang, "placeholder"), height=110,
                  label_visibility="collapsed")
     if error := st.session_state.pop("send_error", None):
@@ -187,6 +189,10 @@ with st.form("answer", clear_on_submit=False, border=False):
     c1.form_submit_button("Send", type="primary", on_click=act, args=(send, seen), width="stretch")
     c2.form_submit_button(phrase(lang, "skip"), on_click=act, args=(skip, seen), width="stretch")
     c3.form_submit_button(phrase(lang, "finish"), on_click=act, args=(finish,), width="stretch")
+
+# In a long conversation the answer box would sit below the fold: every turn brings it back into view, the latest
+# reply just above it.
+scroll_into_view("answer_area", block="end")
 
 with st.expander("Your data"):
     own_data_controls()

@@ -211,6 +211,10 @@ def test_full_journey(server, new_page, shown_exceptions):
     wait_idle(participant)
     expect(participant.get_by_text(LONG_ANSWERS[0])).to_be_visible()
     expect(participant.get_by_text(HOSTILE, exact=True)).to_be_visible()
+    # the conversation is longer than the screen and the reload starts at the top: the answer box is brought into
+    # view, the latest question just above it
+    expect(answer_box(participant)).to_be_in_viewport()
+    expect(chat_messages(participant).last).to_be_in_viewport()
 
     # Step 4: skipped.
     before = chat_messages(participant).count()
@@ -263,7 +267,7 @@ def test_full_journey(server, new_page, shown_exceptions):
     # The participants table is drawn on a canvas (no DOM text); the transcript picker names the participant.
     participants_panel = creator.get_by_role("tabpanel", name="Participants")
     expect(participants_panel.locator('[data-testid="stDataFrame"]')).to_be_visible()
-    expect(participants_panel.get_by_role("combobox")).to_have_value("Participant 1 (finished)")
+    expect(participants_panel.get_by_role("combobox")).to_have_value("Participant 1 (completed)")
 
     # The transcript shows the participant's text literally: no image fetched, no script run.
     transcript = participants_panel.locator('[data-testid="stChatMessage"]')
