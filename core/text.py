@@ -40,6 +40,11 @@ def count_tokens(text: str) -> int:
     return len(re.findall(r"\w+|[^\w\s]", text))
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """"1 participant", "30 participants": a count with its word (English UI text; never "participant(s)")."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def word_count(text: str) -> int:
     return len(re.findall(r"\w+", text))
 

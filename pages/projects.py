@@ -6,6 +6,7 @@ from core import projects
 from core.permissions import AccessDenied, ProjectPermission
 from core.projects import ProjectError
 from core.sessions import list_for
+from core.text import plural
 from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
 from ui.resources import db
@@ -68,7 +69,7 @@ for s in [r for r in visible if r["id"] in session_ids]:
             st.rerun()
 hidden = len(session_ids - {r["id"] for r in visible})
 if hidden:
-    st.caption(f"{hidden} more session(s) in this project whose results are not visible to you.")
+    st.caption(f"{plural(hidden, 'more session')} in this project whose results are not visible to you.")
 addable = [r for r in visible if r["id"] not in session_ids and r["role"] == "owner"]
 if addable:
     with st.form("add_session"):

@@ -4,6 +4,7 @@ codebook, participants and transcripts, exports. Thin: every number comes from c
 import streamlit as st
 
 from core.permissions import AccessDenied
+from core.text import plural
 from core.results import (COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, ask, capabilities, codebook_edits, coverage,
                           coverage_counts, discard_codebook_edit, edit_codebook, overview, participant_page_of,
                           participants_page, pin_insight, pinned_insights, reapply_codebook_edit, results_session,
@@ -87,11 +88,22 @@ if view is not None and len(view.runs) > 1:
             st.caption(f"Failed run {r.created_at:%Y-%m-%d %H:%M} (what went wrong is in the server log).")
 
 ov = overview(db(), user, session_id)
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Participants started", ov.started)
-c2.metric("Finished", ov.finished)
-c3.metric("Included", ov.included)
-c4.metric("Median answer length", f"{ov.median_answer_words:.0f} words")
+c2.metric("Completed", ov.finished - ov.ended_early, help="Answered or skipped every step of the guide.")
+c3.metric("Ended early", ov.ended_early, help="Finished before the last step (the Finish button or the turn "
+                                              "limit); what they said is analysed like everyone's.")
+c4.metric("Included", ov.included)
+c5.metric("Median answer length", f"{ov.median_answer_words:.0f} words")
+
+PARTICIPANT_COLUMNS = {
+    "participant": "Participant", "status": "Status", "simulated": "Simulated", "included": "In analysis",
+    "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+    "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
+    "messages": st.column_config.NumberColumn("Answers", help="Messages the participant sent"),
+    "last_activity": st.column_config.DatetimeColumn("Last activity (UTC)", format="YYYY-MM-DD HH:mm"),
+}
+
 
 def open_quote(participant_id: str, message_id: str) -> None:
     """A quote's "Open in transcript": the Participants tab on that participant, the quoted message marked (the
@@ -127,7 +139,7 @@ for _ in rendered(tabs[1], lazy):
         sort_by = st.radio("Sort by", ["participants", "mentions"], horizontal=True, key="theme_sort",
                            format_func=lambda s: "People" if s == "participants" else "Mentions")
         st.plotly_chart(theme_bar(view.themes, view.analysed, sort_by), width="stretch", key="themes_chart")
-        st.caption(f"Shares are of the {view.analysed} included participant(s) who answered. Counts describe this "
+        st.caption(f"Shares are of the {plural(view.analysed, 'included participant')} who answered. Counts describe this "
                    "sample only. Themes group similar statements and are named in participants' own words; solid "
                    "or tentative says whether re-running on samples of the statements finds them again.")
         for theme in theme_order(view.themes, sort_by):
@@ -183,7 +195,7 @@ for _ in rendered(tabs[4], lazy):
         if source == "model":
             st.caption("Sentiment judged by the model, per statement (positive, neutral or negative).")
         elif source == "model+lexicon":
-            st.caption(f"Sentiment judged by the model for {view.run.stats.get('sentiment_model', 0)} statement(s); "
+            st.caption(f"Sentiment judged by the model for {plural(view.run.stats.get('sentiment_model', 0), 'statement')}; "
                        f"the word list (offline) for the {view.run.stats.get('sentiment_lexicon', 0)} it did not "
                        "label.")
         else:
@@ -313,7 +325,8 @@ for _ in rendered(tabs[7], lazy):
             st.session_state["participants_page"] = page.page + 1
             st.number_input(f"Page (of {page.pages:,})", min_value=1, max_value=page.pages, key="participants_page")
         st.caption(f"Participants {page.first:,}–{page.last:,} of {page.total:,}")
-        st.dataframe(page.rows.drop(columns=["id", "number"]), hide_index=True, width="stretch")
+        st.dataframe(page.rows.drop(columns=["id", "number"]), hide_index=True, width="stretch",
+                     column_config=PARTICIPANT_COLUMNS)
         options = page.rows[["id", "participant", "status"]].to_dict("records")
         if not caps["transcripts"]:
             st.info("Transcripts are visible to the session's editors and owners.")

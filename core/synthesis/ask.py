@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.synthesis.labels import STOP
+from core.text import plural
 
 
 @dataclass
@@ -63,6 +64,7 @@ def retrieve(question: str, statements: pd.DataFrame, labels: dict[str, str], to
     if not cites:
         return AskAnswer(question, "No statement shares words with this question. Try other words.", [], themes)
     theme_text = ", ".join(f"“{lbl}”" for lbl, _ in themes) or "none"
-    answer = (f"Offline search (no AI model): {len(cites)} statement(s) closest in wording to the question, "
-              f"mostly in the theme(s) {theme_text}. Read them below; they are quoted verbatim.")
+    answer = (f"Offline search (no AI model): the {plural(len(cites), 'statement')} closest in wording to the "
+              f"question, mostly in {'the theme' if len(themes) == 1 else 'the themes'} {theme_text}. Read them below; "
+              "they are quoted verbatim.")
     return AskAnswer(question, answer, cites, themes)

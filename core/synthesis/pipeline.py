@@ -412,6 +412,7 @@ def _idiosyncratic(x: np.ndarray, texts: list[str]) -> np.ndarray:
         own = ref_text[None, :] == np.array(texts[start:start + 1000], dtype=object)[:, None]
         block[own] = -1.0                    # the same words said again are not a neighbour
         typical[start:start + 1000] = -np.sort(-np.partition(block, -m, axis=1)[:, -m:], axis=1).mean(axis=1)
+    typical = np.round(typical.astype(np.float64), 4)   # summation order (threads) must not flip a tie
     return typical < np.median(typical)
 
 

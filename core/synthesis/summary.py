@@ -12,39 +12,52 @@ _TEMPLATES = {
     "en": {
         "none": "No one has answered yet, so there is nothing to summarise.",
         "intro": ("This summary was generated without an AI model, from the theme table below: it counts and quotes, "
-                  "it does not interpret. {included} participant(s) are included in the analysis ({finished} "
-                  "finished their conversation); {statements} statement(s) were grouped into {themes} theme(s)."),
-        "theme": "“{label}” was raised by {people} of {included} participant(s) ({share:.0f}%), {mentions} mention(s){quote}.",
+                  "it does not interpret. Analysed: {included} ({finished} finished their conversation); "
+                  "{statements} grouped into {themes}."),
+        "theme": "“{label}” was raised by {people} of {included} ({share:.0f}%), {mentions}{quote}.",
         "quote": ", for example: “{text}” [{ref}]",
-        "rest": "{n} smaller theme(s) were each raised by fewer participants; see the theme table.",
+        "rest": "Smaller themes ({n}) were each raised by fewer participants; see the theme table.",
         "caveat": "Counts describe this sample only and are not estimates for a wider population.",
         "fallback": "",
     },
     "fr": {
         "none": "Personne n'a encore répondu : il n'y a rien à résumer.",
         "intro": ("Ce résumé a été produit sans modèle d'IA, à partir du tableau des thèmes ci-dessous : il compte et "
-                  "cite, il n'interprète pas. {included} participant(s) sont inclus dans l'analyse ({finished} ont "
-                  "terminé leur conversation) ; {statements} propos ont été regroupés en {themes} thème(s)."),
-        "theme": "« {label} » a été évoqué par {people} participant(s) sur {included} ({share:.0f} %), {mentions} "
-                 "mention(s){quote}.",
+                  "cite, il n'interprète pas. Analysé : {included} ({finished} ont terminé leur conversation) ; "
+                  "{statements} regroupés en {themes}."),
+        "theme": "« {label} » a été évoqué par {people} sur {included} ({share:.0f} %), {mentions}{quote}.",
         "quote": ", par exemple : « {text} » [{ref}]",
-        "rest": "{n} thème(s) plus petit(s) ont chacun été évoqués par moins de participants ; voir le tableau.",
+        "rest": "Thèmes plus petits ({n}) : chacun évoqué par moins de participants ; voir le tableau.",
         "caveat": "Les chiffres décrivent cet échantillon seulement, pas une population plus large.",
         "fallback": "",
     },
     "es": {
         "none": "Nadie ha respondido todavía: no hay nada que resumir.",
         "intro": ("Este resumen se generó sin un modelo de IA, a partir de la tabla de temas: cuenta y cita, no "
-                  "interpreta. {included} participante(s) están incluidos en el análisis ({finished} terminaron su "
-                  "conversación); {statements} afirmaciones se agruparon en {themes} tema(s)."),
-        "theme": "«{label}» fue mencionado por {people} de {included} participante(s) ({share:.0f} %), {mentions} "
-                 "mención(es){quote}.",
+                  "interpreta. Analizado: {included} ({finished} terminaron su conversación); "
+                  "{statements} agrupadas en {themes}."),
+        "theme": "«{label}» fue mencionado por {people} de {included} ({share:.0f} %), {mentions}{quote}.",
         "quote": ", por ejemplo: «{text}» [{ref}]",
-        "rest": "{n} tema(s) más pequeño(s) fueron mencionados por menos participantes; véase la tabla.",
+        "rest": "Temas más pequeños ({n}): cada uno mencionado por menos participantes; véase la tabla.",
         "caveat": "Las cifras describen solo esta muestra, no una población más amplia.",
         "fallback": "",
     },
 }
+# Counted words, singular and plural: "1 participant", "30 participants" (never "participant(s)").
+_WORDS = {
+    "en": {"participant": ("participant", "participants"), "statement": ("statement", "statements"),
+           "theme": ("theme", "themes"), "mention": ("mention", "mentions")},
+    "fr": {"participant": ("participant", "participants"), "statement": ("propos", "propos"),
+           "theme": ("thème", "thèmes"), "mention": ("mention", "mentions")},
+    "es": {"participant": ("participante", "participantes"), "statement": ("afirmación", "afirmaciones"),
+           "theme": ("tema", "temas"), "mention": ("mención", "menciones")},
+}
+
+
+def counted(n: int, word: str, language: str = "en") -> str:
+    """"1 participant", "30 participants" (in the summary's languages; English otherwise)."""
+    one, many = _WORDS.get(language, _WORDS["en"])[word]
+    return f"{n:,} {one if n == 1 else many}"
 
 
 @dataclass(frozen=True)
@@ -61,13 +74,17 @@ def templated_summary(themes: list[SummaryTheme], included: int, finished: int, 
     t = _TEMPLATES.get(language, _TEMPLATES["en"])
     if not included or not themes:
         return t["none"]
-    lines = [t["intro"].format(included=included, finished=finished, statements=statements, themes=len(themes))]
+    lang = language if language in _WORDS else "en"
+    lines = [t["intro"].format(included=counted(included, "participant", lang), finished=f"{finished:,}",
+                               statements=counted(statements, "statement", lang),
+                               themes=counted(len(themes), "theme", lang))]
     ranked = sorted(themes, key=lambda x: (-x.participants, -x.mentions, x.label))
     for th in ranked[:top]:
         quote = t["quote"].format(text=_clip(th.quote), ref=th.quote_ref) if th.quote else ""
-        lines.append("- " + t["theme"].format(label=th.label, people=th.participants, included=included,
-                                               share=100 * th.participants / included, mentions=th.mentions,
-                                               quote=quote))
+        lines.append("- " + t["theme"].format(label=th.label, people=f"{th.participants:,}",
+                                               included=counted(included, "participant", lang),
+                                               share=100 * th.participants / included,
+                                               mentions=counted(th.mentions, "mention", lang), quote=quote))
     if len(ranked) > top:
         lines.append(t["rest"].format(n=len(ranked) - top))
     lines.append(t["caveat"])

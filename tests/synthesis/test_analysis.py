@@ -244,6 +244,17 @@ def test_offline_summary_is_written_in_the_session_language():
     assert "written in English" in templated_summary(themes, 4, 4, 10, "de")
 
 
+def test_the_summary_counts_in_words_never_with_an_s_in_brackets():
+    from core.synthesis.summary import SummaryTheme, templated_summary
+
+    one = templated_summary([SummaryTheme("Deploys", 1, 1, "Deploys are slow", "Q1.1")], 1, 1, 1)
+    assert "Analysed: 1 participant (1 finished" in one and "1 statement grouped into 1 theme." in one
+    assert "raised by 1 of 1 participant (100%), 1 mention," in one and "(s)" not in one
+    many = templated_summary([SummaryTheme(f"T{i}", 3, 4, None, None) for i in range(7)], 30, 28, 238)
+    assert "30 participants" in many and "238 statements grouped into 7 themes." in many
+    assert "Smaller themes (2)" in many and "(s)" not in many
+
+
 def test_a_split_on_a_sentence_model_run_separates_topics_and_takes_new_answers(db, creator, synthesized):
     """Split uses the run's own embedder: the parts of a merged pair are the two topics again, each with a centre in
     the run's space, so the next update places a new participant's answer in the right part."""
