@@ -12,6 +12,8 @@
 | per-purpose models      | HARMONICA_MODEL_FACILITATION / _GENERATION / _SYNTHESIS | HARMONICA_MODEL |
 | request timeout (s)     | HARMONICA_LLM_TIMEOUT   | 30                                       |
 | retries                 | HARMONICA_LLM_RETRIES   | 2                                        |
+| streamed reply: first text within (s) | HARMONICA_LLM_FIRST_TOKEN | 10                         |
+| streamed reply: all of it within (s)  | HARMONICA_LLM_DEADLINE    | 45                         |
 | model price table       | HARMONICA_PRICES_FILE   | data/llm_prices.toml (USD per 1M tokens) |
 
 | automatic synthesis     | HARMONICA_AUTO_SYNTHESIS | 1 (0 turns the background refresh off) |
@@ -53,6 +55,8 @@ class Settings:
     model_synthesis: str
     llm_timeout_s: float
     llm_retries: int
+    llm_first_token_s: float
+    llm_stream_deadline_s: float
     prices_file: Path = DATA_DIR / "llm_prices.toml"
 
     @property
@@ -94,6 +98,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         model_synthesis=get("HARMONICA_MODEL_SYNTHESIS", model),
         llm_timeout_s=float(get("HARMONICA_LLM_TIMEOUT", "30")),
         llm_retries=int(get("HARMONICA_LLM_RETRIES", "2")),
+        llm_first_token_s=float(get("HARMONICA_LLM_FIRST_TOKEN", "10")),
+        llm_stream_deadline_s=float(get("HARMONICA_LLM_DEADLINE", "45")),
         prices_file=Path(get("HARMONICA_PRICES_FILE", str(DATA_DIR / "llm_prices.toml"))).expanduser(),
     )
 

@@ -20,7 +20,7 @@ from core.forms import FormField, validate_answers
 from core.guide import Step
 from core.i18n import LANGUAGES, phrase
 from core.ids import looks_like_id
-from core.llm.errors import LLMError
+from core.llm.errors import LLMError, LLMTimeout
 from core.repos import participants as prepo
 from core.repos import sessions as srepo
 from core.repos.participants import Message, Participant
@@ -246,6 +246,7 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
         from core.privacy import names_to_redact, redact_context
 
         model_ctx = redact_context(ctx, names_to_redact(db, chat.participant.id, chat.session.id))
+    timeouts = 0
     for attempt in range(1, attempts + 1):
         try:
             text = _collect(facilitator.stream(model_ctx), on_text)
@@ -258,6 +259,9 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
                         exc_info=not isinstance(exc, LLMError))
             if on_text:
                 on_text(phrase(chat.language, "retry_apology"))
+            timeouts += isinstance(exc, LLMTimeout)
+            if timeouts >= 2:   # a participant waits: a slow or hung model gets one second chance, not more
+                break
             if attempt < attempts:
                 time.sleep(float(getattr(facilitator, "retry_delay_s", 0.0)) * attempt)
     if text is None:

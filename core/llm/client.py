@@ -115,13 +115,22 @@ class LLMClient:
         def record(outcome: str, error: str | None = None) -> None:
             self._record(purpose, model, prompt_version, started, usage, outcome, error)
 
+        cap = self.settings.max_tokens_for(purpose)
+        deadline = started + self.settings.stream_deadline_s
+        cut_at_cap = False
         try:
             try:
-                response = self._client.chat.completions.create(
+                # someone waits on a stream: silence is capped at first_token_s (the read timeout between chunks),
+                # the SDK does not retry behind our back (the caller decides), the reply is capped in tokens and
+                # in time (stream_deadline_s)
+                response = self._client.with_options(
+                    timeout=min(self.settings.timeout_s, self.settings.first_token_s), max_retries=0,
+                ).chat.completions.create(
                     model=model,
                     messages=_wire(messages),
                     stream=True,
                     stream_options={"include_usage": True},
+                    max_tokens=cap,
                 )
                 for chunk in response:
                     chunks += 1
@@ -132,9 +141,13 @@ class LLMClient:
                         # a cleanly closed connection looks like a normal end to the SDK
                         if choice.finish_reason is not None:
                             finished = True
+                            cut_at_cap = choice.finish_reason == "length"
                         if choice.delta is not None and choice.delta.content:
                             got_text = True
                             yield choice.delta.content
+                    if time.perf_counter() > deadline:
+                        raise LLMTimeout(f"The language model at {self._host} was still writing after "
+                                         f"{self.settings.stream_deadline_s:g} s; the reply was cut there.")
             except openai.APIConnectionError as exc:
                 if response is None or isinstance(exc, openai.APITimeoutError):
                     raise self._translate(exc) from None
@@ -148,6 +161,8 @@ class LLMClient:
                 raise self._cut_short()
             if not got_text:
                 raise LLMOutputError("The language model sent no usable reply: the reply was empty.")
+            if cut_at_cap:   # a reply that needed more than its purpose's cap is not a reply to show
+                raise LLMOutputError(f"The language model's reply ran past {cap} tokens and was cut.")
         except LLMError as err:
             record(err.outcome, str(err))
             raise
@@ -272,7 +287,8 @@ class LLMClient:
         usage: tuple[int | None, int | None] = (None, None)
         try:
             try:
-                response = self._client.chat.completions.create(model=model, messages=_wire(messages), **params)
+                response = self._client.chat.completions.create(
+                    model=model, messages=_wire(messages), max_tokens=self.settings.max_tokens_for(purpose), **params)
             except (openai.OpenAIError, ValueError) as exc:
                 raise self._translate(exc) from None
             if not isinstance(response, ChatCompletion) or not response.choices:

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PURPOSE_KINDS = ("facilitation", "generation", "synthesis")
+# Longest reply each kind of call may write (tokens): a facilitator's question is a few sentences; a guide or a
+# synthesis step is structured JSON. A model that runs on (a base model streaming junk) is cut there, not minutes
+# later.
+MAX_TOKENS = {"facilitation": 400, "generation": 4000, "synthesis": 2000}
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,10 @@ class LLMSettings:
     timeout_s: float = 30.0
     max_retries: int = 2
     model_embedding: str = "text-embedding-3-small"
+    # a streamed reply (a participant waits on it): its first text within first_token_s, all of it within
+    # stream_deadline_s; past either the call fails (and the offline facilitator answers)
+    first_token_s: float = 10.0
+    stream_deadline_s: float = 45.0
 
     @property
     def configured(self) -> bool:
@@ -46,9 +54,17 @@ class LLMSettings:
             port = None
         return f"{host}:{port}" if port else host
 
+    @staticmethod
+    def kind_of(purpose: str) -> str:
+        return re.split(r"[.:/_\- ]", purpose, maxsplit=1)[0].lower()
+
+    def max_tokens_for(self, purpose: str) -> int:
+        """The reply's token cap for a purpose (MAX_TOKENS by its kind; the largest for an unknown kind)."""
+        return MAX_TOKENS.get(self.kind_of(purpose), max(MAX_TOKENS.values()))
+
     def model_for(self, purpose: str) -> str:
         """The model for a purpose whose first word is facilitation, generation or synthesis."""
-        kind = re.split(r"[.:/_\- ]", purpose, maxsplit=1)[0].lower()
+        kind = self.kind_of(purpose)
         if kind == "facilitation":
             return self.model_facilitation
         if kind == "generation":
@@ -68,4 +84,6 @@ class LLMSettings:
             model_synthesis=config.model_synthesis,
             timeout_s=config.llm_timeout_s,
             max_retries=config.llm_retries,
+            first_token_s=config.llm_first_token_s,
+            stream_deadline_s=config.llm_stream_deadline_s,
         )

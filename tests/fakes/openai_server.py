@@ -17,6 +17,9 @@ Control endpoints (tests drive behaviour from outside the process):
     {"cut_stream": true}       send part of the reply, then drop the connection
                                ("graceful": end the HTTP body cleanly, still no [DONE])
     {"empty": true}            content ""
+    {"endless": true}          (streaming) a reply that runs on: a chunk every "chunk_delay" s (default 0.05)
+                               until the request's max_tokens (then finish_reason "length"); with
+                               "ignore_max_tokens": true, until the client hangs up (at most 10 minutes)
     {"match": "text"}          for a request whose messages (or embedding inputs) contain "text": such a
                                request takes the first reply it matches, before any reply without a
                                match; other requests skip it. Lets concurrent requests (answered in any
@@ -389,6 +392,9 @@ class Handler(BaseHTTPRequestHandler):
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         completion_id = f"chatcmpl-fake-{STATE.next_id()}"
 
+        if body.get("stream") and reply.get("endless"):
+            self._endless(completion_id, model, reply, body.get("max_tokens"))
+            return
         if body.get("stream"):
             options = body.get("stream_options") or {}
             self._stream(completion_id, model, content, usage if options.get("include_usage") else None, reply)
@@ -481,6 +487,32 @@ class Handler(BaseHTTPRequestHandler):
         self._write_chunk("data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _endless(self, completion_id: str, model: str, reply: dict[str, Any], max_tokens: Any) -> None:
+        """A base model that never stops: one word per chunk until max_tokens (if honoured) or the client leaves."""
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        cap = None if reply.get("ignore_max_tokens") or not max_tokens else int(max_tokens)
+        delay = float(reply.get("chunk_delay", 0.05))
+        sent, until = 0, time.monotonic() + 600
+        try:
+            while time.monotonic() < until and (cap is None or sent < cap):
+                event = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                         "model": model, "choices": [{"index": 0, "delta": {"content": "junk "},
+                                                      "logprobs": None, "finish_reason": None}]}
+                self._write_chunk(f"data: {json.dumps(event)}\n\n")
+                sent += 1
+                time.sleep(delay)
+            done = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                    "model": model, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "length"}]}
+            self._write_chunk(f"data: {json.dumps(done)}\n\n")
+            self._write_chunk("data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return      # the client stopped reading: what a deadline does
 
     def _write_chunk(self, text: str) -> None:
         data = text.encode()

@@ -404,3 +404,45 @@ def test_settings_and_protocols() -> None:
 def test_importing_the_interface_does_not_import_openai() -> None:
     code = "import sys, core.llm; assert 'openai' not in sys.modules; core.llm.LLMClient; assert 'openai' in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_every_call_asks_for_a_token_cap_fit_for_its_purpose(make_client: MakeClient, fake_openai: FakeOpenAI) -> None:
+    client, _ = make_client()
+    fake_openai.script({"content": "A question?"}, {"content": "A guide."})
+    list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    client.complete(USER, purpose="generation.guide", prompt_version="v1")
+    caps = [r["body"]["max_tokens"] for r in fake_openai.requests(CHAT)]
+    assert caps == [400, 4000]
+
+
+def test_a_reply_that_runs_on_is_cut_at_its_cap_and_is_not_a_reply(make_client: MakeClient,
+                                                                   fake_openai: FakeOpenAI) -> None:
+    client, records = make_client()
+    fake_openai.script({"endless": True, "chunk_delay": 0})
+    with pytest.raises(LLMOutputError, match="ran past 400 tokens"):
+        list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    [record] = records
+    assert record.outcome == "bad_output"
+
+
+def test_a_stream_that_ignores_the_cap_is_cut_at_the_deadline(make_client: MakeClient,
+                                                              fake_openai: FakeOpenAI) -> None:
+    client, records = make_client(stream_deadline_s=1.0)
+    fake_openai.script({"endless": True, "ignore_max_tokens": True, "chunk_delay": 0.02})
+    got: list[str] = []
+    with pytest.raises(LLMTimeout, match="still writing after 1 s"):
+        for delta in client.stream(USER, purpose="facilitation", prompt_version="v1"):
+            got.append(delta)
+    assert got                                       # it was streaming: the deadline, not silence, ended it
+    [record] = records
+    assert record.outcome == "timeout"
+
+
+def test_a_silent_stream_fails_at_the_first_token_wait_and_the_sdk_does_not_retry_it(
+        make_client: MakeClient, fake_openai: FakeOpenAI) -> None:
+    client, records = make_client(first_token_s=0.3, timeout_s=5.0, max_retries=2)
+    fake_openai.script({"delay": 2.0, "content": "too late"}, {"content": "a retry the SDK must not make"})
+    with pytest.raises(LLMTimeout):
+        list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    assert len(fake_openai.requests(CHAT)) == 1       # one HTTP attempt: the caller decides about retries
+    assert [r.outcome for r in records] == ["timeout"]

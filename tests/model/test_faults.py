@@ -19,6 +19,7 @@ FAULTS = {
     "cut_stream": ({"cut_stream": True}, "connection"),
     "cut_stream_graceful": ({"cut_stream": "graceful"}, "connection"),
     "empty": ({"empty": True}, "bad_output"),
+    "runs_on_past_the_cap": ({"endless": True, "chunk_delay": 0}, "bad_output"),
 }
 ERROR_WORDS = ("error", "HTTP", "127.0.0.1", "timeout", "did not answer", "rate-limit", "Try again")
 
@@ -60,6 +61,46 @@ def test_fault_keeps_the_message_apologises_retries_then_continues_offline(db, c
     model_env.script({"content": "Thanks. What would you change?"})
     again = conversation.send(db, token, LONG, fac)
     assert again.message.source == "model"
+
+
+def test_a_model_that_never_stops_gives_the_participant_the_offline_reply_by_the_deadline(
+        db, creator, model_env, monkeypatch):
+    """A base model streaming junk and ignoring max_tokens: cut at the deadline (1 s here), twice, then the
+    offline facilitator asks the next question and the answer box comes back (the conversation moves on)."""
+    from core import config
+
+    monkeypatch.setenv("HARMONICA_LLM_DEADLINE", "1")
+    config.settings.cache_clear()
+    modes.close_clients()
+    s, fac, token = _started(db, creator, model_env)
+    assert conversation.record_answer(db, token, LONG).error is None
+    endless = {"endless": True, "ignore_max_tokens": True, "chunk_delay": 0.02}
+    model_env.script(endless, endless)
+    message = conversation.respond(db, token, fac)
+    chat = conversation.load_chat(db, token)
+    assert message.source == "offline" and chat.steps[1].question in message.content
+    assert not chat.awaiting_reply and not chat.finished               # the participant can answer again
+    assert "junk" not in " ".join(m.content for m in chat.messages)
+    calls = crepo.calls_frame(db).sort_values("created_at").to_dict("records")
+    assert [c["outcome"] for c in calls] == ["ok", "timeout", "timeout"]
+
+
+def test_a_hung_model_gets_one_second_chance_in_a_participants_turn(db, creator, model_env, monkeypatch):
+    """Three retries allowed, but two timeouts end the wait: the offline facilitator answers after two tries."""
+    from core import config
+
+    monkeypatch.setenv("HARMONICA_LLM_RETRIES", "3")
+    config.settings.cache_clear()
+    modes.close_clients()
+    s, fac, token = _started(db, creator, model_env)
+    assert fac.retries == 3
+    conversation.record_answer(db, token, LONG)
+    hung = {"delay": 1.6, "content": "too late"}           # the app's timeout is 1 s (model_env)
+    model_env.script(hung, hung, hung, hung)
+    message = conversation.respond(db, token, fac)
+    assert message.source == "offline"
+    calls = crepo.calls_frame(db).sort_values("created_at").to_dict("records")
+    assert [c["outcome"] for c in calls] == ["ok", "timeout", "timeout"]
 
 
 def test_a_retry_that_succeeds_is_the_models_reply(db, creator, model_env):
