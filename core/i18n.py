@@ -6,8 +6,9 @@ LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
-        "welcome": "Welcome, and thank you for taking part in \"{name}\". I will ask you {n} questions, one at a "
+        "welcome": "Welcome, and thank you for taking part in \"{name}\". I will ask you {questions}, one at a "
         "time. Answer in your own words; you can skip any question or finish whenever you like.",
+        "questions_one": "1 question", "questions_many": "{n} questions",
         "question_intro": ["To start, let's talk about {item}.", "Next, let's turn to {item}.", "Now, about {item}.",
                            "Let's look at {item}.", "Also, about {item}."],
         "question": "What is your experience or view on this?",
@@ -40,8 +41,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_words": "skip|pass|i don't know|i dont know|don't know|dont know|no idea|not sure|n/a|idk|no comment",
     },
     "fr": {
-        "welcome": "Bienvenue, et merci de participer à « {name} ». Je vais vous poser {n} questions, une à la "
+        "welcome": "Bienvenue, et merci de participer à « {name} ». Je vais vous poser {questions}, une à la "
         "fois. Répondez avec vos propres mots ; vous pouvez passer une question ou terminer quand vous voulez.",
+        "questions_one": "1 question", "questions_many": "{n} questions",
         "question_intro": ["Pour commencer, parlons de : {item}.", "Ensuite, passons à : {item}.",
                            "Maintenant, à propos de : {item}.", "Voyons : {item}.", "Aussi, à propos de : {item}."],
         "question": "Quelle est votre expérience ou votre avis à ce sujet ?",
@@ -74,8 +76,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_words": "passer|passe|je ne sais pas|sais pas|aucune idée|pas sûr|pas sure|skip|n/a",
     },
     "es": {
-        "welcome": "Bienvenido/a, y gracias por participar en «{name}». Le haré {n} preguntas, una a la vez. "
+        "welcome": "Bienvenido/a, y gracias por participar en «{name}». Le haré {questions}, una a la vez. "
         "Responda con sus propias palabras; puede saltar cualquier pregunta o terminar cuando quiera.",
+        "questions_one": "1 pregunta", "questions_many": "{n} preguntas",
         "question_intro": ["Para empezar, hablemos de: {item}.", "Ahora pasemos a: {item}.",
                            "A continuación: {item}.", "Veamos: {item}.", "También: {item}."],
         "question": "¿Cuál es su experiencia u opinión al respecto?",

@@ -21,6 +21,16 @@ def test_join_asks_the_first_question_with_a_welcome(db, creator):
     assert [(m.role, m.kind) for m in chat.messages] == [("facilitator", "question")]
     assert "Welcome" in chat.messages[0].content and chat.steps[0].question in chat.messages[0].content
     assert chat.progress == (1, 4)
+    assert "I will ask you 4 questions" in chat.messages[0].content
+
+
+def test_a_one_question_guide_says_one_question():
+    from core.facilitation.offline import OfflineFacilitator
+    from core.facilitation.protocol import Action, Step, TurnContext, TurnPlan
+
+    ctx = TurnContext("Pulse", "en", "", [Step("How was the week?")], TurnPlan(Action.ASK, 0, "start"), [])
+    text = "".join(OfflineFacilitator().stream(ctx))
+    assert "I will ask you 1 question," in text and "1 questions" not in text
 
 
 def test_full_scripted_conversation_probe_skip_and_recap(db, creator):

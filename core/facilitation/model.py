@@ -83,8 +83,9 @@ def task_for(plan: TurnPlan, steps: list[Step], session_name: str, language: str
                 f"about what they just said{hint}. Do not move to another topic. Write in {lang}.")
     question = f'step {plan.step + 1}: "{step.question}"'
     if plan.after == "start":
+        count = "is 1 question" if len(steps) == 1 else f"are {len(steps)} questions, one at a time,"
         return (f'Write the opening message: welcome the participant to "{session_name}" in one sentence, say there '
-                f"are {len(steps)} questions, one at a time, and that they may skip any question or finish at any "
+                f"{count} and that they may skip any question or finish at any "
                 f"time. Then ask {question}. Write in {lang}.")
     lead = ("The participant skipped the previous question: say briefly that this is fine"
             if plan.after == "skip" else

@@ -21,7 +21,9 @@ class OfflineFacilitator:
             return lead + recap_text(ctx) + "\n\n" + phrase(lang, "goodbye")
         question = ctx.steps[plan.step].question
         if plan.after == "start":
-            return phrase(lang, "welcome", name=ctx.session_name, n=len(ctx.steps)) + "\n\n" + question
+            n = len(ctx.steps)
+            questions = phrase(lang, "questions_one" if n == 1 else "questions_many", n=n)
+            return phrase(lang, "welcome", name=ctx.session_name, questions=questions) + "\n\n" + question
         lead = phrase(lang, "skip_ack") if plan.after == "skip" else phrase(lang, "thanks_next")
         return f"{lead} {question}"
 
