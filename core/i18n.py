@@ -32,6 +32,9 @@ PHRASES: dict[str, dict[str, str]] = {
         # model mode (issue 3)
         "model_note": "AI facilitator: an AI language model words the questions of the session's guide. It sees "
         "only this conversation.",
+        "redaction_note": "Before anything you write is sent to the AI model, email addresses, phone numbers, links, "
+        "street addresses, ID numbers and names are replaced with placeholders such as [email] or [name]. Your "
+        "words are stored here as you wrote them.",
         "retry_apology": "Sorry, I had trouble writing my reply. Trying again…",
         "offline_fallback": "Written by the offline facilitator: the AI model did not answer.",
         "step_of": "Step {i} of {n}",
@@ -67,6 +70,9 @@ PHRASES: dict[str, dict[str, str]] = {
         # model mode (issue 3)
         "model_note": "Animateur IA : un modèle de langage formule les questions du guide de la session. Il ne "
         "voit que cette conversation.",
+        "redaction_note": "Avant tout envoi au modèle d'IA, les adresses e-mail, numéros de téléphone, liens, adresses "
+        "postales, numéros d'identification et noms sont remplacés par des marques comme [email] ou [name]. Vos "
+        "mots sont enregistrés ici tels que vous les avez écrits.",
         "retry_apology": "Désolé, je n'ai pas réussi à écrire ma réponse. Nouvel essai…",
         "offline_fallback": "Écrit par l'animateur hors ligne : le modèle d'IA n'a pas répondu.",
         "step_of": "Étape {i} sur {n}",
@@ -102,6 +108,9 @@ PHRASES: dict[str, dict[str, str]] = {
         # model mode (issue 3)
         "model_note": "Facilitador con IA: un modelo de lenguaje formula las preguntas de la guía de la sesión. "
         "Solo ve esta conversación.",
+        "redaction_note": "Antes de enviar nada al modelo de IA, los correos, teléfonos, enlaces, direcciones, números "
+        "de identificación y nombres se sustituyen por marcas como [email] o [name]. Sus palabras se guardan aquí "
+        "tal como las escribió.",
         "retry_apology": "Lo siento, no pude escribir mi respuesta. Lo intento de nuevo…",
         "offline_fallback": "Escrito por el facilitador sin conexión: el modelo de IA no respondió.",
         "step_of": "Paso {i} de {n}",

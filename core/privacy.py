@@ -13,12 +13,35 @@ from core.repos import sessions as srepo
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # International or local phone numbers: 7+ digits with optional spaces, dots, dashes, parentheses.
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{5,}\d(?!\w)")
+# Links (a profile, a document, a personal page: the path often names the person).
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+# Street addresses: a house number, up to four words, a street word ("12 Baker Street", "221B Rue de Rivoli").
+_ADDRESS = re.compile(r"(?i)\b\d{1,5}[a-z]?,?\s+(?:[\w'’.-]+\s+){0,4}?(?:street|st|road|rd|avenue|ave|lane|ln|"
+                      r"drive|dr|boulevard|blvd|way|court|ct|place|pl|square|sq|close|crescent|terrace|"
+                      r"rue|chemin|allée|calle|avenida|plaza|strasse|straße)\b\.?")
+# Identifiers: letters and digits mixed, 6+ characters (IDs, policy, passport, employee or account numbers).
+_IDENT = re.compile(r"(?<![\w@])(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9-]{5,}(?![\w@])")
+# Names a participant gives in the chat: "my name is Ana Lima", "I'm Tom", "call me Jo", "je m'appelle Léa".
+# Over-redaction ("I'm English" -> "I'm [name]") only costs the model a word; a name sent costs the participant.
+_SAYS_NAME = re.compile(r"(?i:\b(?:my name is|my name's|i am|i'm|call me|je m'appelle|me llamo)\s+)"
+                        r"([A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)?)")
+
+
+def names_said(text: str) -> list[str]:
+    """Names the text gives for its writer ("my name is Ana Lima" -> "Ana Lima"; capitalised words only)."""
+    return [m.group(1) for m in _SAYS_NAME.finditer(text)]
 
 
 def redact(text: str, names: list[str] = ()) -> str:
-    """Replace emails, phone numbers and the given names with placeholders."""
+    """Replace emails, phone numbers, links, street addresses, identifiers, the given names and names the text
+    gives for its writer with placeholders ([email], [phone], [link], [address], [id], [name])."""
+    names = list(names) + names_said(text)
+    names += [part for n in names for part in str(n).split() if len(part) >= 3]   # "Ana" of "Ana Lima" too
     text = _EMAIL.sub("[email]", text)
+    text = _URL.sub("[link]", text)
+    text = _ADDRESS.sub("[address]", text)
     text = _PHONE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
+    text = _IDENT.sub("[id]", text)
     for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[name]", text, flags=re.IGNORECASE)
     return text

@@ -64,6 +64,8 @@ else:
     if summary := generation.guide_summary(db(), session.id, session.guide_version):
         show_text(summary)  # model-written: shown literally
     st.caption(phrase(lang, "model_note" if modes.model_mode() else "offline_note"))
+    if modes.model_mode() and session.redact:
+        st.caption(phrase(lang, "redaction_note"))
     fields = srepo.get_form(db(), session.id)
     with st.form("pre_session"):
         form_errors = st.session_state.get("_form_errors", {})

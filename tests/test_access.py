@@ -219,6 +219,11 @@ def test_leaving_public_revokes_links_for_good(db, creator):
     ("call +44 20 7946 0958 or 555-123-4567", "call [phone] or [phone]"),
     ("Ann Lee said Ann was right", "[name] said [name] was right"),
     ("in 2024 we had 3 teams", "in 2024 we had 3 teams"),
+    ("see https://linkedin.com/in/ann-lee-77 or www.annlee.me/cv", "see [link] or [link]"),
+    ("I live at 221B Baker Street, London", "I live at [address], London"),
+    ("my badge is EMP-204877 and passport X1234567", "my badge is [id] and passport [id]"),
+    ("Hi, my name is Tom Price. Tom again.", "Hi, my name is [name]. [name] again."),
+    ("we shipped v2 in Q3 for 40 people", "we shipped v2 in Q3 for 40 people"),
 ])
 def test_redaction(text, expected):
     assert redact(text, ["Ann Lee", "Ann"]) == expected

@@ -31,7 +31,7 @@ class SessionRow:
     project_id: str | None = None
     visibility: str = "editors"
     consent_text: str = ""
-    redact: bool = False
+    redact: bool = True       # personal details replaced before any model call (migration 0013: every session)
     language_choice: bool = False   # participants may pick the conversation's language
     audience_quotes: bool = False   # participants and public links may show verbatim quotes (core/audience.py)
     audience_min_people: int = 3    # k: quotes shown to them come only from themes raised by at least k people
