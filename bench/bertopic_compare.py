@@ -93,7 +93,8 @@ def case_ours(n: int, out_dir: str, kind: str) -> dict:
     from bench._setup import TextBank, make_owner, temp_database
     from core.importer import ImportSpec, import_responses
     from core.repos import synthesis as repo
-    from core.synthesis.pipeline import Params, _embed_features, _features, load_inputs, synthesize
+    from core.synthesis.pipeline import Params, _features, load_inputs, synthesize
+    from core.synthesis.space import embed_features
 
     bank = TextBank()
     texts = [bank.rng.choice(bank.sentences) for _ in range(n)]
@@ -114,7 +115,7 @@ def case_ours(n: int, out_dir: str, kind: str) -> dict:
         features = [feats.texts[i] for i in rows]
         docs = [inputs.statements["text"].iloc[i] for i in rows]
         if kind == "minilm":
-            x, again = _embed_features(db, _embedder(kind), features)
+            x, again = embed_features(db, _embedder(kind), features)
             assert again == 0, "the pipeline's vectors were not cached"
             np.save(Path(out_dir) / "x.npy", x)
     Path(out_dir, "texts.json").write_text(json.dumps({"docs": docs, "features": features}))

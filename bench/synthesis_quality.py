@@ -97,7 +97,7 @@ class WithWords:
         self.emb = emb
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        from core.synthesis.pipeline import LEXICAL_DIMS, _with_words
+        from core.synthesis.space import LEXICAL_DIMS, _with_words
 
         return _with_words(self.emb.embed(texts), texts, TfidfLsa(LEXICAL_DIMS, 0).fit(texts))
 
