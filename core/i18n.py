@@ -70,9 +70,9 @@ PHRASES: dict[str, dict[str, str]] = {
         # model mode (issue 3)
         "model_note": "Animateur IA : un modèle de langage formule les questions du guide de la session. Il ne "
         "voit que cette conversation.",
-        "redaction_note": "Avant tout envoi au modèle d'IA, les adresses e-mail, numéros de téléphone, liens, adresses "
-        "postales, numéros d'identification et noms sont remplacés par des marques comme [email] ou [name]. Vos "
-        "mots sont enregistrés ici tels que vous les avez écrits.",
+        "redaction_note": "Avant tout envoi au modèle d'IA, les adresses e-mail, numéros de téléphone, liens, "
+        "adresses postales, numéros d'identification et noms sont remplacés par des marques comme [email] ou "
+        "[name]. Vos mots sont enregistrés ici tels que vous les avez écrits.",
         "retry_apology": "Désolé, je n'ai pas réussi à écrire ma réponse. Nouvel essai…",
         "offline_fallback": "Écrit par l'animateur hors ligne : le modèle d'IA n'a pas répondu.",
         "step_of": "Étape {i} sur {n}",
@@ -108,9 +108,9 @@ PHRASES: dict[str, dict[str, str]] = {
         # model mode (issue 3)
         "model_note": "Facilitador con IA: un modelo de lenguaje formula las preguntas de la guía de la sesión. "
         "Solo ve esta conversación.",
-        "redaction_note": "Antes de enviar nada al modelo de IA, los correos, teléfonos, enlaces, direcciones, números "
-        "de identificación y nombres se sustituyen por marcas como [email] o [name]. Sus palabras se guardan aquí "
-        "tal como las escribió.",
+        "redaction_note": "Antes de enviar nada al modelo de IA, los correos, teléfonos, enlaces, direcciones, "
+        "números de identificación y nombres se sustituyen por marcas como [email] o [name]. Sus palabras se "
+        "guardan aquí tal como las escribió.",
         "retry_apology": "Lo siento, no pude escribir mi respuesta. Lo intento de nuevo…",
         "offline_fallback": "Escrito por el facilitador sin conexión: el modelo de IA no respondió.",
         "step_of": "Paso {i} de {n}",

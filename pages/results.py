@@ -4,12 +4,12 @@ codebook, participants and transcripts, exports. Thin: every number comes from c
 import streamlit as st
 
 from core.permissions import AccessDenied
-from core.text import plural
 from core.results import (COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, ask, capabilities, codebook_edits, coverage,
                           coverage_counts, discard_codebook_edit, edit_codebook, overview, participant_page_of,
                           participants_page, pin_insight, pinned_insights, reapply_codebook_edit, results_session,
                           segment_fields, segments, set_included, start_synthesis, synthesis_progress, synthesis_view,
                           transcript, unpin_insight)
+from core.text import plural
 from ui.auth import allowed_or_stop, require_user
 from ui.charts import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar,
                        theme_order)
@@ -139,9 +139,9 @@ for _ in rendered(tabs[1], lazy):
         sort_by = st.radio("Sort by", ["participants", "mentions"], horizontal=True, key="theme_sort",
                            format_func=lambda s: "People" if s == "participants" else "Mentions")
         st.plotly_chart(theme_bar(view.themes, view.analysed, sort_by), width="stretch", key="themes_chart")
-        st.caption(f"Shares are of the {plural(view.analysed, 'included participant')} who answered. Counts describe this "
-                   "sample only. Themes group similar statements and are named in participants' own words; solid "
-                   "or tentative says whether re-running on samples of the statements finds them again.")
+        st.caption(f"Shares are of the {plural(view.analysed, 'included participant')} who answered. Counts "
+                   "describe this sample only. Themes group similar statements and are named in participants' own "
+                   "words; solid or tentative says whether re-running on samples of the statements finds them again.")
         for theme in theme_order(view.themes, sort_by):
             with st.expander(theme_title(theme, mentions=True)):
                 show_text(theme.description)
@@ -195,9 +195,9 @@ for _ in rendered(tabs[4], lazy):
         if source == "model":
             st.caption("Sentiment judged by the model, per statement (positive, neutral or negative).")
         elif source == "model+lexicon":
-            st.caption(f"Sentiment judged by the model for {plural(view.run.stats.get('sentiment_model', 0), 'statement')}; "
-                       f"the word list (offline) for the {view.run.stats.get('sentiment_lexicon', 0)} it did not "
-                       "label.")
+            judged = plural(view.run.stats.get("sentiment_model", 0), "statement")
+            st.caption(f"Sentiment judged by the model for {judged}; the word list (offline) for the "
+                       f"{view.run.stats.get('sentiment_lexicon', 0)} it did not label.")
         else:
             st.caption("Offline sentiment is a word list with negation, per statement: coarse, and shown as such.")
 
