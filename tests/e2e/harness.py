@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +72,21 @@ def seed_demo(workdir: Path, participants: int | None = None) -> Demo:
     if not (login and session):
         raise RuntimeError(f"unexpected seed-demo output:\n{done.stdout}")
     return Demo(login.group(1), login.group(2), session.group(1))
+
+
+@contextmanager
+def demo_server(workdir: Path, participants: int = 0, prepare: Callable[[Path, Demo], None] | None = None,
+                env: dict[str, str] | None = None) -> Iterator[tuple[Server, Demo]]:
+    """A seeded demo (`participants` finished), `prepare(database path, demo)` run on its file before any server
+    holds it, then a server on it (the automatic synthesis off unless `env` says otherwise); stopped on exit."""
+    demo = seed_demo(workdir, participants=participants)
+    if prepare is not None:
+        prepare(workdir / "h.duckdb", demo)
+    server = start_server(workdir, {"HARMONICA_AUTO_SYNTHESIS": "0", **(env or {})})
+    try:
+        yield server, demo
+    finally:
+        server.stop()
 
 
 def free_port() -> int:

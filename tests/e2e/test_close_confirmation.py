@@ -16,10 +16,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def demo_server(tmp_path):
     require_browser()
-    demo = harness.seed_demo(tmp_path, participants=0)
-    server = harness.start_server(tmp_path, {"HARMONICA_AUTO_SYNTHESIS": "0"})
-    yield server, demo
-    server.stop()
+    with harness.demo_server(tmp_path) as served:
+        yield served
 
 
 def test_close_asks_before_it_shuts_the_session(demo_server, new_page, shown_exceptions):

@@ -11,14 +11,12 @@ from tests.e2e import harness
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def early_server(tmp_path):
-    require_browser()
+def finish_one_early(path, demo) -> None:
+    """A third participant answers the first question, then presses Finish."""
     from core import conversation
     from core import db as dbmod
 
-    demo = harness.seed_demo(tmp_path, participants=2)
-    db = dbmod.open_database(tmp_path / "h.duckdb")
+    db = dbmod.open_database(path)
     token = conversation.join(db, demo.session_id, {"team": "Design", "tenure": "1 to 3 years",
                                                     "overall_rating": "7"}).token
     conversation.respond(db, token)          # the opening question
@@ -26,9 +24,13 @@ def early_server(tmp_path):
     recap = conversation.finish(db, token)
     assert "we will stop here" in recap.content
     dbmod.close_all()                        # the server process opens the file next
-    server = harness.start_server(tmp_path, {"HARMONICA_AUTO_SYNTHESIS": "0"})
-    yield server, demo
-    server.stop()
+
+
+@pytest.fixture
+def early_server(tmp_path):
+    require_browser()
+    with harness.demo_server(tmp_path, participants=2, prepare=finish_one_early) as served:
+        yield served
 
 
 def test_a_participant_who_ended_early_is_shown_as_such(early_server, new_page, shown_exceptions):
