@@ -89,6 +89,13 @@ def demo_server(workdir: Path, participants: int = 0, prepare: Callable[[Path, D
         server.stop()
 
 
+def as_creator(page, server: Server, demo: Demo, path: str):
+    """`page` signed in as the demo's creator, then at `path` (e.g. "/results?s=…&tab=Themes"); returns it."""
+    sign_in(page, server.url, demo.username, demo.password)
+    goto(page, server.url + path)
+    return page
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

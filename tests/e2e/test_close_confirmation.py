@@ -24,9 +24,7 @@ def test_close_asks_before_it_shuts_the_session(demo_server, new_page, shown_exc
     from playwright.sync_api import expect
 
     server, demo = demo_server
-    page = new_page()
-    harness.sign_in(page, server.url, demo.username, demo.password)
-    harness.goto(page, f"{server.url}/design?s={demo.session_id}&tab={quote('Share & status')}")
+    page = harness.as_creator(new_page(), server, demo, f"/design?s={demo.session_id}&tab={quote('Share & status')}")
     panel = page.get_by_role("tabpanel", name="Share & status")
     close = panel.get_by_role("button", name="Close", exact=True)
     expect(close).to_be_visible()

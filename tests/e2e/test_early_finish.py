@@ -37,9 +37,7 @@ def test_a_participant_who_ended_early_is_shown_as_such(early_server, new_page, 
     from playwright.sync_api import expect
 
     server, demo = early_server
-    page = new_page()
-    harness.sign_in(page, server.url, demo.username, demo.password)
-    harness.goto(page, f"{server.url}/results?s={demo.session_id}&tab=Participants")
+    page = harness.as_creator(new_page(), server, demo, f"/results?s={demo.session_id}&tab=Participants")
     metrics = {m.locator('[data-testid="stMetricLabel"]').inner_text().strip():
                m.locator('[data-testid="stMetricValue"]').inner_text().strip()
                for m in page.locator('[data-testid="stMetric"]').all()}

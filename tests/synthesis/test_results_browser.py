@@ -56,9 +56,7 @@ def test_a_quote_opens_its_own_participants_transcript_marked_and_in_view(demo_s
     from playwright.sync_api import expect
 
     server, demo = demo_server
-    page = new_page()
-    harness.sign_in(page, server.url, demo.username, demo.password)
-    harness.goto(page, f"{server.url}/results?s={demo.session_id}&tab=Themes")
+    page = harness.as_creator(new_page(), server, demo, f"/results?s={demo.session_id}&tab=Themes")
     panel = page.get_by_role("tabpanel", name="Themes")
     expect(panel.locator('[data-testid="stExpander"] summary').first).to_be_visible()
     harness.wait_idle(page, quiet_ms=1000)
@@ -82,8 +80,6 @@ def test_a_quote_opens_its_own_participants_transcript_marked_and_in_view(demo_s
     expect(picker).to_have_value(re.compile(rf"^{re.escape(participant)} \("))
     assert "tab=Participants" in page.url and "&p=" in page.url and "&m=" in page.url
     # the address alone opens the same view (shared or reloaded)
-    again = new_page()
-    harness.sign_in(again, server.url, demo.username, demo.password)
-    harness.goto(again, page.url)
+    again = harness.as_creator(new_page(), server, demo, page.url.removeprefix(server.url))
     expect(again.get_by_role("tabpanel", name="Participants").locator(".st-key-quoted_message")).to_contain_text(quote)
     assert harness.unexpected(shown_exceptions) == [], shown_exceptions
