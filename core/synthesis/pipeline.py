@@ -54,9 +54,9 @@ from core.synthesis.space import LEXICAL_DIMS, LEXICAL_WEIGHT, placed, run_space
 from core.synthesis.units import (MIN_STATEMENT_WORDS, Features, build_statements, clean_text,
                                   feature_texts, is_verbatim)
 
-PIPELINE_VERSION = "offline-3"      # 2: cleaned features, Ward themes with Other, sub-themes, phrase labels;
+PIPELINE_VERSION = "offline-4"      # 2: cleaned features, Ward themes with Other, sub-themes, phrase labels;
                                     # 3: continuing sentences join their statement, vectors carry their answer
-                                    #    and the run's own words (space.py)
+                                    #    and the run's own words (space.py); 4: unstable themes dissolve
 OTHER_ID = "other"                  # the theme of statements that fit no theme
 Progress = Callable[[float, str], None]
 

@@ -13,7 +13,7 @@ import pytest
 from core.guide import Step
 from core.repos import synthesis as repo
 from core.sessions import create_session, save_guide, set_status
-from core.synthesis.cluster import cluster, stability_word
+from core.synthesis.cluster import DISSOLVED, cluster, stability_word
 from core.synthesis.embed import FunctionEmbedder
 from core.synthesis.labels import stem, theme_labels
 from core.synthesis.pipeline import OTHER_ID, synthesize
@@ -134,6 +134,21 @@ def test_far_off_statements_go_to_other_not_to_a_theme():
     assert pd.crosstab(groups, c.labels[:60]).gt(0).sum(axis=1).eq(1).all()
     assert len(c.stability) == 4 and all(stability_word(v) == "solid" for v in c.stability)
     assert stability_word(0.5) == "tentative" and stability_word(None) == "not measured"
+
+
+def test_a_theme_the_subsamples_do_not_find_again_is_dissolved():
+    # four tight groups, and twelve statements each halfway between two of them: the cut at 8 makes small themes
+    # of in-between statements that no subsample finds again
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(4, 64))
+    groups = np.repeat(np.arange(4), 15)
+    x = centres[groups] + 0.15 * rng.normal(size=(60, 64))
+    pairs = rng.integers(0, 4, size=(12, 2))
+    mix = np.array([centres[a] * w + centres[b] * (1 - w) for (a, b), w in zip(pairs, rng.uniform(0.3, 0.7, 12))])
+    c = cluster(np.vstack([x, mix + 0.3 * rng.normal(size=mix.shape)]))
+    assert c.cut > c.k and "did not find again" in c.reason
+    assert min(c.stability) >= DISSOLVED and (c.labels[60:] == -1).sum() >= 6
+    assert pd.crosstab(groups, c.labels[:60]).gt(0).sum(axis=1).eq(1).all()     # each group whole, in one theme
 
 
 def test_same_input_and_seed_give_the_same_clustering_figures_and_subthemes():
