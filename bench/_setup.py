@@ -40,6 +40,7 @@ from core.accounts import register  # noqa: E402
 from core.brief import Brief  # noqa: E402
 from core.db import Database, open_database  # noqa: E402
 from core.i18n import phrase  # noqa: E402
+from core.facilitation.offline import welcome as offline_welcome  # noqa: E402
 from core.ids import new_id, new_token  # noqa: E402
 from core.repos import sessions as srepo  # noqa: E402
 from core.repos.sessions import SessionRow  # noqa: E402
@@ -218,7 +219,7 @@ def bulk_load(db: Database, session: SessionRow, n_participants: int, n_messages
     form = srepo.get_form(db, session.id)
     first_number = db.fetchone("SELECT coalesce(max(number), 0) FROM participants WHERE session_id = ?",
                                [session.id])[0] + 1
-    welcome = phrase(session.language, "welcome", name=session.name, n=len(steps))
+    welcome = offline_welcome(session.language, session.name, len(steps))
     thanks = phrase(session.language, "thanks_next")
     pairs = (n_messages + 1) // 2
 

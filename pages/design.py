@@ -14,7 +14,9 @@ from core.permissions import Permission, can
 from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
 from ui.auth import allowed_or_stop, require_user
-from ui.editors import FORM_COLUMNS, fields_from_frame, form_frame, guide_frame, steps_from_frame
+from ui.cards import FIELD_HELP, form_cards, guide_cards
+from ui.editors import (FORM_COLUMNS, fields_from_frame, fields_from_items, form_frame, guide_frame, steps_from_frame,
+                        steps_from_items)
 from ui.forms import field_error, list_errors, set_errors
 from ui.menu import show_menu
 from ui.resources import db
@@ -65,22 +67,28 @@ with brief_tab:
 with guide_tab:
     guide = srepo.get_guide_version(db(), session.id, session.guide_version)
     st.write("Participants are asked one step at a time, in this order. A thin answer gets the step's probe once.")
-    rows = guide_frame(guide.steps if guide else [])
-    edited = st.data_editor(
-        rows, num_rows="dynamic", hide_index=True, width="stretch", key=f"guide_{session.guide_version}",
-        column_config={
-            "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small",
-                                                   help="Change the numbers to reorder steps"),
-            "question": st.column_config.TextColumn("Question", width="large", required=True),
-            "probe": st.column_config.TextColumn("Follow-up probe", width="medium"),
-            "critical_item": st.column_config.SelectboxColumn("Critical item",
-                                                              options=[""] + session.critical_items),
-        },
-    )
+    table = st.toggle("Edit as a table", key="guide_table", help="A spreadsheet view of the same guide, for "
+                      "many quick edits; reorder rows there by changing their Order numbers.")
+    if table:
+        edited = st.data_editor(
+            guide_frame(guide.steps if guide else []), num_rows="dynamic", hide_index=True, width="stretch",
+            key=f"guide_{session.guide_version}",
+            column_config={
+                "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small",
+                                                       help="Change the numbers to reorder steps"),
+                "question": st.column_config.TextColumn("Question", width="large", required=True),
+                "probe": st.column_config.TextColumn("Follow-up probe", width="medium"),
+                "critical_item": st.column_config.SelectboxColumn("Critical item",
+                                                                  options=[""] + session.critical_items),
+            },
+        )
+    else:
+        guide_draft = guide_cards(session.id, session.guide_version, guide.steps if guide else [],
+                                  session.critical_items)
     note = st.text_input("What changed (optional)", max_chars=200, key="guide_note")
     left, right = st.columns(2)
     if left.button("Save as new version", type="primary"):
-        steps = steps_from_frame(edited)
+        steps = steps_from_frame(edited) if table else steps_from_items(guide_draft.items())
         try:
             version = service.save_guide(db(), user, session.id, steps, note or "edited")
         except InvalidInput as exc:
@@ -145,29 +153,30 @@ with guide_tab:
 with form_tab:
     st.write("Questions participants answer before the conversation. Answers become segments in the results.")
     fields = srepo.get_form(db(), session.id)
-    frame = form_frame(fields)
-    edited_form = st.data_editor(
-        frame, num_rows="dynamic", hide_index=True, width="stretch", key="form_editor",
-        column_order=[c for c in FORM_COLUMNS if c != "key"],
-        column_config={
-            "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
-            "label": st.column_config.TextColumn("Label", width="large", required=True),
-            "type": st.column_config.SelectboxColumn("Type", options=list(FIELD_TYPES), required=True,
-                                                     default="short_text"),
-            "required": st.column_config.CheckboxColumn("Required", default=False),
-            "options": st.column_config.TextColumn("Options (separated by ;)", width="medium"),
-            "min": st.column_config.NumberColumn("Min"),
-            "max": st.column_config.NumberColumn("Max"),
-            "share_with_model": st.column_config.CheckboxColumn(
-                "Share with AI", default=False,
-                help="The AI facilitator may see this answer. Leave off for names, emails and anything identifying."),
-            "identifying": st.column_config.CheckboxColumn(
-                "Identifying", default=False,
-                help="Names, emails…: shown to owners and editors only, and never sent to the AI."),
-        },
-    )
+    form_table = st.toggle("Edit as a table", key="form_table", help="A spreadsheet view of the same form.")
+    if form_table:
+        edited_form = st.data_editor(
+            form_frame(fields), num_rows="dynamic", hide_index=True, width="stretch", key="form_editor",
+            column_order=[c for c in FORM_COLUMNS if c != "key"],
+            column_config={
+                "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
+                "label": st.column_config.TextColumn("Label", width="large", required=True),
+                "type": st.column_config.SelectboxColumn("Type", options=list(FIELD_TYPES), required=True,
+                                                         default="short_text"),
+                "required": st.column_config.CheckboxColumn("Required", default=False),
+                "options": st.column_config.TextColumn("Options (separated by ;)", width="medium"),
+                "min": st.column_config.NumberColumn("Min"),
+                "max": st.column_config.NumberColumn("Max"),
+                "share_with_model": st.column_config.CheckboxColumn("Share with AI", default=False,
+                                                                    help=FIELD_HELP["share_with_model"]),
+                "identifying": st.column_config.CheckboxColumn("Identifying", default=False,
+                                                               help=FIELD_HELP["identifying"]),
+            },
+        )
+    else:
+        form_draft = form_cards(session.id, fields)
     if st.button("Save form", type="primary"):
-        new_fields = fields_from_frame(edited_form)
+        new_fields = fields_from_frame(edited_form) if form_table else fields_from_items(form_draft.items())
         try:
             service.save_form(db(), user, session.id, new_fields)
         except InvalidInput as exc:

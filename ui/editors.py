@@ -1,13 +1,13 @@
-"""Tables the design page edits with st.data_editor, and their conversion back to guide steps and form fields.
-
-Pure pandas (no Streamlit), so the conversions are unit-tested; rows are reordered by their "order" numbers.
+"""What the design page's editors edit, and its conversion back to guide steps and form fields: plain items (dicts)
+for the form-style cards (ui/cards.py), tables for the advanced st.data_editor view (rows reordered by their
+"order" numbers). No Streamlit here, so the conversions are unit-tested.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from core.forms import FormField, key_from_label
+from core.forms import CHOICE_TYPES, FormField, key_from_label
 from core.guide import Step
 
 GUIDE_COLUMNS = ["order", "question", "probe", "critical_item"]
@@ -61,3 +61,40 @@ def fields_from_frame(frame: pd.DataFrame) -> list[FormField]:
             None if pd.isna(r.min) else float(r.min), None if pd.isna(r.max) else float(r.max),
             share_with_model=_flag(r.share_with_model), identifying=_flag(r.identifying)))
     return fields
+
+
+def step_items(steps: list[Step]) -> list[dict]:
+    return [{"question": s.question, "probe": s.probe, "critical_item": s.critical_item or ""} for s in steps]
+
+
+def steps_from_items(items: list[dict]) -> list[Step]:
+    return [Step(_text(i["question"]), _text(i["probe"]), _text(i["critical_item"]) or None) for i in items]
+
+
+def field_items(fields: list[FormField]) -> list[dict]:
+    return [{"key": f.key, "label": f.label, "type": f.type, "required": f.required, "options": "\n".join(f.options),
+             "min": f.min, "max": f.max, "share_with_model": f.share_with_model, "identifying": f.identifying}
+            for f in fields]
+
+
+def fields_from_items(items: list[dict]) -> list[FormField]:
+    """Fields in the cards' order; an existing field keeps its key (stored answers stay attached). Options and
+    limits a field's type does not use are dropped (a field changed from choice to text keeps no options)."""
+    fields: list[FormField] = []
+    taken: set[str] = set()
+    for i in items:
+        label, kind = _text(i["label"]), _text(i["type"])
+        key = _text(i["key"])
+        if not key or key in taken:
+            key = key_from_label(label, taken)
+        taken.add(key)
+        options = [o.strip() for o in _text(i["options"]).splitlines() if o.strip()] if kind in CHOICE_TYPES else []
+        number = kind == "number"
+        fields.append(FormField(key, label, kind, _flag(i["required"]), options,
+                                _number(i["min"]) if number else None, _number(i["max"]) if number else None,
+                                share_with_model=_flag(i["share_with_model"]), identifying=_flag(i["identifying"])))
+    return fields
+
+
+def _number(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else float(value)

@@ -21,9 +21,7 @@ class OfflineFacilitator:
             return lead + recap_text(ctx) + "\n\n" + phrase(lang, "goodbye")
         question = ctx.steps[plan.step].question
         if plan.after == "start":
-            n = len(ctx.steps)
-            questions = phrase(lang, "questions_one" if n == 1 else "questions_many", n=n)
-            return phrase(lang, "welcome", name=ctx.session_name, questions=questions) + "\n\n" + question
+            return welcome(lang, ctx.session_name, len(ctx.steps)) + "\n\n" + question
         lead = phrase(lang, "skip_ack") if plan.after == "skip" else phrase(lang, "thanks_next")
         return f"{lead} {question}"
 
@@ -32,3 +30,9 @@ class OfflineFacilitator:
         text = self.reply(ctx)
         for i, word in enumerate(text.split(" ")):
             yield word if i == 0 else " " + word
+
+
+def welcome(lang: str, session_name: str, n_questions: int) -> str:
+    """The opening line before the first question ("I will ask you 1 question" / "5 questions")."""
+    questions = phrase(lang, "questions_one" if n_questions == 1 else "questions_many", n=n_questions)
+    return phrase(lang, "welcome", name=session_name, questions=questions)

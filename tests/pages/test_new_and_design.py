@@ -86,8 +86,8 @@ def test_design_launch_shows_absolute_link_and_qr(db, creator):
 def test_design_settings_rejects_nothing_valid_and_saves(db, creator):
     s = create_session(db, creator, BRIEF)
     at = app("pages/design.py", user=creator, query={"s": s.id}).run()
-    at.number_input[0].set_value(12)
-    at.toggle[0].set_value(False)
+    next(n for n in at.number_input if n.label == "Maximum participant turns").set_value(12)
+    next(t for t in at.toggle if t.label.startswith("Anonymous participation")).set_value(False)
     at.button(key="FormSubmitter:settings-Save settings").click().run()
     row = srepo.get_session(db, s.id)
     assert (row.max_turns, row.anonymous) == (12, False)
@@ -116,3 +116,81 @@ def test_design_close_and_reopen(db, creator):
     assert srepo.get_session(db, s.id).status == "closed"
     next(b for b in at.button if b.label == "Reopen").click().run()
     assert srepo.get_session(db, s.id).status == "launched"
+
+
+def button(at, label: str, n: int = 0, editor: str = ""):
+    """The n-th button with that label (of the guide's or the form's cards when `editor` says which)."""
+    return [b for b in at.button if b.label == label and (b.key or "").startswith(editor)][n]
+
+
+def test_guide_cards_add_move_delete_and_save_a_new_version(db, creator):
+    s = create_session(db, creator, BRIEF)
+    before = srepo.get_guide_version(db, s.id, 1).steps
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    questions = [t for t in at.text_area if t.label == "Question"]
+    assert [q.value for q in questions] == [step.question for step in before]
+    assert button(at, "Move up").disabled and button(at, "Move down", len(before) - 1).disabled
+    button(at, "Add a question").click().run()
+    [t for t in at.text_area if t.label == "Question"][-1].input("What would you change first?").run()
+    button(at, "Move up", len(before)).click().run()          # the new question goes one up
+    button(at, "Delete", 0).click().run()                       # the first question goes
+    assert not at.exception
+    button(at, "Save as new version").click().run()
+    row = srepo.get_session(db, s.id)
+    assert row.guide_version == 2
+    saved = [step.question for step in srepo.get_guide_version(db, s.id, 2).steps]
+    expected = [step.question for step in before[1:]]
+    expected.insert(len(expected) - 1, "What would you change first?")
+    assert saved == expected
+    # the page shows the saved version's cards
+    assert [t.value for t in at.text_area if t.label == "Question"] == saved
+
+
+def test_guide_cards_refuse_an_empty_question_and_keep_the_draft(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    button(at, "Add a question").click().run()
+    [t for t in at.text_input if t.label.startswith("Follow-up")][-1].input("Why?").run()
+    button(at, "Save as new version").click().run()
+    assert srepo.get_session(db, s.id).guide_version == 1
+    assert at.error and "question" in " ".join(e.value for e in at.error).lower()
+    assert [t for t in at.text_input if t.label.startswith("Follow-up")][-1].value == "Why?"
+
+
+def test_form_cards_add_a_choice_field_reorder_delete_and_save(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    start = len([t for t in at.text_input if t.label == "Label"])
+    button(at, "Add a field").click().run()
+    [t for t in at.text_input if t.label == "Label"][-1].input("Which team are you in?").run()
+    [b for b in at.selectbox if b.label == "Type"][-1].set_value("single_choice").run()
+    # the type shows what it needs, in plain words
+    assert [b for b in at.selectbox if b.label == "Type"][-1].format_func("single_choice") == "Single choice"
+    [t for t in at.text_area if t.label == "Options (one per line)"][-1].input("Platform\nMobile\n\nData").run()
+    [c for c in at.checkbox if c.label == "Required"][-1].check().run()
+    button(at, "Add a field").click().run()
+    [t for t in at.text_input if t.label == "Label"][-1].input("Years here").run()
+    [b for b in at.selectbox if b.label == "Type"][-1].set_value("number").run()
+    [n for n in at.number_input if n.label.startswith("Smallest")][-1].set_value(0).run()
+    button(at, "Move up", start + 1, "form_cards").click().run()   # "Years here" before the team
+    if start:
+        button(at, "Delete", 0, "form_cards").click().run()
+    button(at, "Save form").click().run()
+    assert not at.exception and "Form saved." in texts(at)
+    fields = srepo.get_form(db, s.id)[-2:]
+    assert [f.label for f in fields] == ["Years here", "Which team are you in?"]
+    assert (fields[0].type, fields[0].min, fields[0].max) == ("number", 0.0, None)
+    assert (fields[1].type, fields[1].options, fields[1].required) == ("single_choice", ["Platform", "Mobile", "Data"],
+                                                                       True)
+    assert len(srepo.get_form(db, s.id)) == start + 2 - (1 if start else 0)
+
+
+def test_a_saved_banner_never_stays_beside_a_new_error(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at.button(key="FormSubmitter:settings-Save settings").click().run()
+    assert "Settings saved." in [m.value for m in at.success]
+    at.text_area[0].input("short")
+    at.button(key="FormSubmitter:brief-Save brief").click().run()
+    assert "at least 10 characters" in " ".join(e.value for e in at.error)
+    assert not at.success
