@@ -5,8 +5,10 @@ import streamlit as st
 from core.accounts import RegistrationError, register, registration_policy
 from core.sessions import list_for
 from core.sharing import INVALID_CODE, parse_code, usable_invitation
-from ui.auth import authenticator, current_user, sign_in_form
+from ui.auth import authenticator, current_user, sign_in_form, sign_in_new_account
+from ui.forms import errors_of, field_error, set_errors
 from ui.menu import show_menu
+from ui.safe import escape_markdown
 from ui.resources import db
 from ui.sharing import invitation_code_box, invitation_from_link
 
@@ -32,26 +34,37 @@ if user is None:
     with create:
         with st.form("register"):
             st.subheader("Create an account")
+            if problems := errors_of("register"):      # at the top of the form, where the person is looking
+                st.error(problems.get("registration", "The account was not created: see what to change below."),
+                         icon=":material/error:")
             name = st.text_input("Your name")
+            field_error("register", "name")
             email = st.text_input("Email")
+            field_error("register", "email")
             username = st.text_input("Username",
                                      help="3–32 letters, digits, '.', '_' or '-'; not case-sensitive (kept in lower case)")
+            field_error("register", "username")
             password = st.text_input("Password", type="password", help="At least 8 characters")
+            field_error("register", "password")
             repeat = st.text_input("Repeat password", type="password")
+            field_error("register", "password_repeat")
             required = registration_policy(db()) == "invite"
             code = st.text_input("Invitation code" + (" (required)" if required else " (optional)"),
                                  value=invite_code, help="From the invitation link you were given.")
-            submitted = st.form_submit_button("Create account")
+            field_error("register", "invitation_code")
+            submitted = st.form_submit_button("Create account", type="primary")
         if submitted:
             try:
                 new_user = register(db(), username, email, name, password, repeat, code)
             except RegistrationError as exc:
-                for field, message in exc.errors.items():
-                    st.error(f"{field.replace('_', ' ').capitalize()}: {message}")
-            else:
-                role = " You are the first user, so you are the site admin." if new_user.is_admin else ""
-                joined = " Your invitation is accepted." if code.strip() else ""
-                st.success(f"Account '{new_user.username}' created.{role}{joined} Sign in on the first tab.")
+                set_errors("register", exc.errors)
+                st.rerun()
+            set_errors("register", None)
+            role = " You are the first user, so you are the site admin." if new_user.is_admin else ""
+            joined = " Your invitation is accepted." if code.strip() else ""
+            sign_in_new_account(new_user, f"Welcome! Your account '{escape_markdown(new_user.username)}' is ready and you are "
+                                          f"signed in.{role}{joined}")
+            st.rerun()
     user = current_user(auth)
     if user is None:
         st.stop()

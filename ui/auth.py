@@ -86,7 +86,7 @@ def _restamp(user_id: str) -> None:
     st.session_state[SIGNED_IN_AT] = time.time()
 
 
-_PASSWORD_NOTICE = "_harmonica_password_notice"  # the page where "your new password is set" stays shown
+_NOTICE = "_harmonica_notice"  # (page, message): a success message that stays on its page
 
 
 def _page() -> str:
@@ -94,24 +94,31 @@ def _page() -> str:
     return ctx.page_script_hash if ctx is not None else ""
 
 
-def _password_notice() -> None:
-    """"New password set" on the page where it was set, on every run until the user moves on: writing the new
-    cookie (a browser component) reruns the page at once, which would otherwise wipe a one-run message."""
-    page = st.session_state.get(_PASSWORD_NOTICE)
+def sticky_notice(message: str) -> None:
+    """Show `message` on this page on every run until the user moves on: writing a new sign-in cookie (a browser
+    component) reruns the page at once, which would wipe a one-run message."""
+    st.session_state[_NOTICE] = (_page(), message)
+
+
+def _show_notice() -> None:
+    page, message = st.session_state.get(_NOTICE) or (None, "")
     if page is None:
         return
     if page != _page():
-        st.session_state.pop(_PASSWORD_NOTICE, None)
+        st.session_state.pop(_NOTICE, None)
         return
-    st.success("Your new password is set. You are signed out everywhere else.")
+    st.success(message)
+
+
+_PASSWORD_SET = "Your new password is set. You are signed out everywhere else."
 
 
 def renew_session(user: User) -> None:
     """Keep this browser signed in after its own password change, which ended every sign-in of the user."""
     _restamp(user.id)
     st.session_state["_authenticator"].cookie_controller.set_cookie()  # a new cookie, issued after the cutoff
-    st.session_state[_PASSWORD_NOTICE] = _page()
-    _password_notice()
+    sticky_notice(_PASSWORD_SET)
+    _show_notice()
 
 
 def sign_out_everywhere(info: dict) -> None:
@@ -145,7 +152,7 @@ def _submit_forced_change() -> None:
         st.session_state["_forced_errors"] = errors
         return
     _restamp(user.id)
-    st.session_state[_RENEW_COOKIE] = True  # the cookie is set during the run (a browser component)
+    st.session_state[_RENEW_COOKIE] = _PASSWORD_SET  # the cookie is set during the next run (a browser component)
 
 
 def _forced_password_change() -> None:
@@ -176,10 +183,10 @@ def current_user(auth: stauth.Authenticate | None = None) -> User | None:
         return None
     if user.must_change_password:
         _forced_password_change()
-    if st.session_state.pop(_RENEW_COOKIE, False):
+    if notice := st.session_state.pop(_RENEW_COOKIE, None):
         auth.cookie_controller.set_cookie()
-        st.session_state[_PASSWORD_NOTICE] = _page()
-    _password_notice()
+        sticky_notice(notice)
+    _show_notice()
     return user
 
 
@@ -191,6 +198,15 @@ def require_user() -> User:
         st.page_link("Home.py", label="Go to sign-in", icon=":material/login:")
         st.stop()
     return user
+
+
+def sign_in_new_account(user: User, welcome: str) -> None:
+    """Sign in an account this browser just created, as the sign-in form does (state, stamp, cookie), so the
+    person does not type their details twice; `welcome` stays shown on this page."""
+    st.session_state.update({"authentication_status": True, "username": user.username, "name": user.name,
+                             "email": user.email, "roles": None, "logout": None, SIGNED_IN_AT: time.time()})
+    record_login_result(db(), user.username, True)
+    st.session_state[_RENEW_COOKIE] = welcome     # the cookie is written in the next run, which completes
 
 
 def sign_in_form(auth: stauth.Authenticate) -> None:

@@ -63,8 +63,8 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     # A stranger registers with the invited address (registration is open) and takes whatever is offered.
     stranger = new_page()
     register(stranger, base + "/", "stranger", INVITED_EMAIL)
-    expect(stranger.get_by_text("Account 'stranger' created.").first).to_be_visible()
-    sign_in(stranger, base, "stranger", PASSWORD)
+    expect(stranger.get_by_text("Your account 'stranger' is ready").first).to_be_visible()   # and signed in
+    wait_idle(stranger)
     for button in stranger.get_by_role("button", name="Accept").all():
         button.click()
         wait_idle(stranger)
@@ -86,8 +86,8 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     expect(invitee.get_by_text("You have an invitation").first).to_be_visible()
     register(invitee, link, "friend", "friend@example.net")
     expect(invitee.get_by_text("Your invitation is accepted").first).to_be_visible()
-    sign_in(invitee, base, "friend", PASSWORD)
     expect(invitee.get_by_text(DEMO_NAME).first).to_be_visible()
+    wait_idle(invitee)
     goto(invitee, f"{base}/design?s={demo.session_id}")
     expect(invitee.get_by_role("heading", name=DEMO_NAME).first).to_be_visible()
     wait_idle(invitee)

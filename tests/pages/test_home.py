@@ -21,8 +21,12 @@ def test_registration_validates_then_creates_the_first_admin(db):
     form["Password"].input("short")
     form["Repeat password"].input("short")
     at.button(key="FormSubmitter:register-Create account").click().run()
-    errors = " ".join(e.value for e in at.error)
-    assert "Username" in errors and "Email" in errors and "Password" in errors
+    errors = [e.value for e in at.error]
+    # first, at the top of the form, what happened; then each problem under its own field, typed values kept
+    assert errors[0].startswith("The account was not created")
+    assert any("3 to 32 characters" in e for e in errors) and any("valid email" in e for e in errors)
+    assert any("8 characters" in e or "too short" in e.lower() for e in errors[1:])
+    assert {t.label: t.value for t in at.text_input}["Your name"] == "Ann"
     assert urepo.list_users(db) == []
 
     form = {t.label: t for t in at.text_input}
@@ -31,7 +35,9 @@ def test_registration_validates_then_creates_the_first_admin(db):
     form["Password"].input("long enough pw")
     form["Repeat password"].input("long enough pw")
     at.button(key="FormSubmitter:register-Create account").click().run()
-    assert "site admin" in " ".join(s.value for s in at.success)
+    assert not at.error
+    # signed in at once: the dashboard, no second round of typing on the Sign in tab
+    assert "site admin" in " ".join(s.value for s in at.success) and "Your sessions" in texts(at)
     assert urepo.get_by_username(db, "ann").is_admin
 
 
