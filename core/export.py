@@ -21,7 +21,7 @@ from core.results import (SynthesisView, coverage, overview, segment_fields, seg
                           synthesis_view)
 from core.sessions import get_for
 from core.synthesis.segments import finding
-from core.text import markdown_text
+from core.text import markdown_text, readable_refs, ref_label
 
 
 ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "theme_label"]
@@ -205,7 +205,7 @@ def _report_md(db, user, sid) -> bytes:
              f"{view.run.created_at:%Y-%m-%d %H:%M} UTC{'' if view.up_to_date else ' — not up to date'}.", "",
              f"Participants: {ov.started} started, {ov.finished} finished, {ov.included} included; median answer "
              f"{ov.median_answer_words:.0f} words.", "", "## Summary", ""]
-    lines += [markdown_text(view.run.summary, bullets=True), "", "## Themes", "",
+    lines += [markdown_text(readable_refs(view.run.summary), bullets=True), "", "## Themes", "",
                                                                           "| # | Theme | People | Share | Mentions |",
                                                                           "|---|---|---|---|---|"]
     for t in view.themes:
@@ -214,7 +214,7 @@ def _report_md(db, user, sid) -> bytes:
     for t in view.themes:
         lines += [f"### {t.position + 1}. {md_escape(t.label)}", "", md_escape(t.description), ""]
         for q in t.quotes:
-            lines.append(f"> **{q.ref}** {md_escape(q.text)} — {q.participant}  ")
+            lines.append(f"> **{ref_label(q.ref).capitalize()}** {md_escape(q.text)} — {q.participant}  ")
         lines.append("")
     for table in _segment_tables(db, user, sid, view):
         lines += [f"## By {md_escape(table.field)}", ""]
@@ -252,11 +252,11 @@ def _report_html(db, user, sid) -> bytes:
                                                                default_width="100%"))
     themes_html = []
     for t in view.themes:
-        quotes = "".join(f"<blockquote><b>{e(q.ref)}</b> {e(q.text)} <cite>— {e(q.participant)}</cite></blockquote>"
+        quotes = "".join(f"<blockquote><b>{e(ref_label(q.ref).capitalize())}</b> {e(q.text)} <cite>— {e(q.participant)}</cite></blockquote>"
                          for q in t.quotes)
         themes_html.append(f"<h3>{t.position + 1}. {e(t.label)}</h3><p>{t.participants} participants "
                            f"({t.share:.0f}%), {t.mentions} mentions. {e(t.description)}</p>{quotes}")
-    summary = "".join(f"<p>{e(line)}</p>" for line in view.run.summary.splitlines())
+    summary = "".join(f"<p>{e(line)}</p>" for line in readable_refs(view.run.summary).splitlines())
     doc = f"""<!doctype html>
 <html lang="{e(view.session.language)}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:">

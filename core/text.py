@@ -80,3 +80,30 @@ def markdown_text(text: str, bullets: bool = False) -> str:
             lines.append("")      # a paragraph is its own block: never a lazy continuation of a list item
         lines.append(("- " if marker else "") + body)
     return "\n".join(lines) if bullets else "  \n".join(lines)
+
+
+_REF = re.compile(r"\b([TQ])(\d+)(?:\.(\d+))?(?:\.(\d+))?\b")
+_CITATION = re.compile(r"\[((?:\s*[TQ]\d+(?:\.\d+){0,2}\s*[,;]?)+)\]")
+
+
+def ref_label(ref: str) -> str:
+    """A citation handle in words: "T2" → "theme 2", "Q1.2" → "theme 1, quote 2", "Q1.2.1" → "theme 1,
+    sub-theme 2, quote 1". "Q1.1" alone reads as "question 1" to researchers; the handles stay as they are in
+    the stored summary, the model's prompts and the JSON export."""
+    m = _REF.fullmatch(ref.strip())
+    if not m:
+        return ref
+    kind, theme, a, b = m.groups()
+    if kind == "T":
+        return f"theme {theme}"
+    if b:
+        return f"theme {theme}, sub-theme {a}, quote {b}"
+    return f"theme {theme}, quote {a}" if a else f"theme {theme}"
+
+
+def readable_refs(text: str) -> str:
+    """Every bracketed citation of `text` in words: "… slow [T2, Q2.1]." → "… slow [theme 2; theme 2, quote 1]."."""
+    def words(m: re.Match) -> str:
+        refs = [r for r in re.split(r"[,;\s]+", m.group(1)) if r]
+        return "[" + "; ".join(ref_label(r) for r in refs) + "]"
+    return _CITATION.sub(words, text)

@@ -9,7 +9,7 @@ from core.results import (COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, ask, capabilities,
                           participants_page, pin_insight, pinned_insights, reapply_codebook_edit, results_session,
                           segment_fields, segments, set_included, start_synthesis, synthesis_progress, synthesis_view,
                           transcript, unpin_insight)
-from core.text import plural
+from core.text import plural, ref_label
 from ui.auth import allowed_or_stop, require_user
 from ui.charts import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar,
                        theme_order)
@@ -147,7 +147,7 @@ for _ in rendered(tabs[1], lazy):
                 show_text(theme.description)
                 show_stability(theme)
                 for i, q in enumerate(theme.quotes):
-                    st.markdown(f"**{q.ref}** · {escape_markdown(q.participant)}")
+                    st.markdown(f"**{ref_label(q.ref).capitalize()}** · {escape_markdown(q.participant)}")
                     show_text(f"“{q.text}”")
                     st.button("Open in transcript", icon=":material/forum:", key=f"quote_{theme.theme_id}_{i}",
                               on_click=open_quote, args=(q.participant_id, q.message_id), type="tertiary")
@@ -214,7 +214,7 @@ for _ in rendered(tabs[5], lazy):
         if answer is not None:
             show_text(answer.answer)
             for c in answer.citations:
-                st.markdown(f"**{c.ref}** " + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
+                st.markdown(f"**{ref_label(c.ref).capitalize()}** " + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
                 show_text(f"“{c.text}”")
             if answer.citations and caps["write"] and st.button("Pin as insight", key="pin"):
                 pin_insight(db(), user, session_id, answer, view.run.id)

@@ -55,3 +55,12 @@ def test_clean_message_keeps_newlines_and_unicode():
     result = clean_message("  Première ligne\r\nsecond line 🎉 ")
     assert result.text == "Première ligne\nsecond line 🎉"
     assert result.notice is None
+
+
+def test_citation_handles_read_as_words():
+    from core.text import readable_refs, ref_label
+
+    assert ref_label("Q1.2") == "theme 1, quote 2" and ref_label("T3") == "theme 3"
+    assert ref_label("Q2.1.3") == "theme 2, sub-theme 1, quote 3" and ref_label("nonsense") == "nonsense"
+    assert readable_refs("Slow [T2, Q2.1]. Also “x” [Q1.1]; a [link] and Q1.1 unbracketed stay.") == (
+        "Slow [theme 2; theme 2, quote 1]. Also “x” [theme 1, quote 1]; a [link] and Q1.1 unbracketed stay.")

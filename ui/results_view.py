@@ -6,14 +6,14 @@ import streamlit as st
 
 from core.results import EditView, SynthesisView, ThemeView
 from core.synthesis.segments import SegmentTable, finding
-from core.text import escape_markdown
+from core.text import escape_markdown, readable_refs
 from ui.charts import theme_bar
 from ui.safe import show_text
 
 
 def show_summary(view: SynthesisView) -> None:
     """The run's summary, line by line, as plain text (it quotes participants)."""
-    for line in view.run.summary.splitlines():
+    for line in readable_refs(view.run.summary).splitlines():
         show_text("• " + line[2:] if line.startswith("- ") else line)
 
 

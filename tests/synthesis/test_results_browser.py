@@ -46,7 +46,7 @@ def test_theme_chart_and_quotes_render(demo_server, new_page, shown_exceptions):
     panel = page.get_by_role("tabpanel", name="Themes")
     panel.locator('[data-testid="stExpander"] summary').first.click()
     harness.wait_idle(page)
-    expect(panel.get_by_text("Q1.1")).to_be_visible()
+    expect(panel.get_by_text("Theme 1, quote 1", exact=True)).to_be_visible()   # never "Q1.1": read as a question
     open_links = panel.get_by_role("button", name="Open in transcript")
     expect(open_links.first).to_be_visible()
     assert harness.unexpected(shown_exceptions) == [], shown_exceptions
@@ -64,7 +64,7 @@ def test_a_quote_opens_its_own_participants_transcript_marked_and_in_view(demo_s
     harness.wait_idle(page)
     # the last quote of the first theme: not Participant 1's, whose transcript opened before whatever was quoted
     button = panel.locator('[data-testid="stExpanderDetails"]').first.locator("[class*='st-key-quote_']").last
-    who = button.locator("xpath=preceding-sibling::div[.//strong][1]").inner_text()     # "Q1.3 · Participant 7"
+    who = button.locator("xpath=preceding-sibling::div[.//strong][1]").inner_text()     # "Theme 1, quote 3 · Participant 7"
     participant = who.split("·")[-1].strip()
     quote = button.locator("xpath=preceding-sibling::div[1]").inner_text().strip().strip("“”")
     button.get_by_role("button", name="Open in transcript").click()

@@ -48,7 +48,8 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     assert len(at.get("plotly_chart")) >= 5   # completion, themes, segment, coverage, sentiment
     text = all_text(at)
     assert "Up to date" in text and "describe this" in text and "sample only" in text
-    assert "Q1.1" in text
+    # citations in words: "Q1.1" reads as "question 1" to a researcher
+    assert "Theme 1, quote 1" in text and "[theme 1, quote 1]" in text and "Q1.1" not in text
     # ask the data, then pin the answer
     at.text_input(key="ask_q").input("coffee in the kitchen")
     at.button(key="ask_go").click().run()
