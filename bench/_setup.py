@@ -39,8 +39,7 @@ from core import db as dbmod  # noqa: E402
 from core.accounts import register  # noqa: E402
 from core.brief import Brief  # noqa: E402
 from core.db import Database, open_database  # noqa: E402
-from core.i18n import phrase  # noqa: E402
-from core.facilitation.offline import welcome as offline_welcome  # noqa: E402
+from core.facilitation.offline import acknowledgement, welcome as offline_welcome  # noqa: E402
 from core.ids import new_id, new_token  # noqa: E402
 from core.repos import sessions as srepo  # noqa: E402
 from core.repos.sessions import SessionRow  # noqa: E402
@@ -220,7 +219,6 @@ def bulk_load(db: Database, session: SessionRow, n_participants: int, n_messages
     first_number = db.fetchone("SELECT coalesce(max(number), 0) FROM participants WHERE session_id = ?",
                                [session.id])[0] + 1
     welcome = offline_welcome(session.language, session.name, len(steps))
-    thanks = phrase(session.language, "thanks_next")
     pairs = (n_messages + 1) // 2
 
     p_rows, a_rows, m_rows = [], [], []
@@ -239,7 +237,7 @@ def bulk_load(db: Database, session: SessionRow, n_participants: int, n_messages
                 if seq == 1:
                     kind, text = "question", f"{welcome}\n\n{steps[step].question}"
                 elif first_of_step:
-                    kind, text = "question", f"{thanks} {steps[step].question}"
+                    kind, text = "question", f"{acknowledgement(session.language, step)} {steps[step].question}"
                 else:
                     kind, text = "probe", steps[step].probe or steps[step].question
                 m_rows.append((new_id(), pid, seq, "facilitator", kind, step, text, count_tokens(text), "offline",

@@ -9,9 +9,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "welcome": "Welcome, and thank you for taking part in \"{name}\". I will ask you {questions}, one at a "
         "time. Answer in your own words; you can skip any question or finish whenever you like.",
         "questions_one": "1 question", "questions_many": "{n} questions",
-        "question_intro": ["To start, let's talk about {item}.", "Next, let's turn to {item}.", "Now, about {item}.",
-                           "Let's look at {item}.", "Also, about {item}."],
-        "question": "What is your experience or view on this?",
+        # a question per critical item that is not already a question; {item} is the brief's words, case kept
+        "item_question": ["To start, what has your experience been with {item}?", "How do you see {item}?",
+                          "What has worked, and what has not, when it comes to {item}?",
+                          "What difference does {item} make for you in practice?",
+                          "If you could change one thing about {item}, what would it be, and why?"],
+        "question_words": "what|how|why|when|where|who|which|whose|is|are|do|does|did|can|could|should|would|will|have|has",
         "probe": [
             "Could you say a bit more, perhaps with a concrete example?",
             "What makes you see it that way?",
@@ -20,7 +23,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "closing_step": "Is there anything else you would like to add that we have not covered?",
         "closing_probe": "Anything at all, even small, is useful.",
         "skip_ack": "No problem, let's move on.",
-        "thanks_next": "Thank you.",
+        "thanks_next": ["Thank you.", "Thanks, that's helpful.", "I appreciate you sharing that.",
+                        "That's useful to hear, thank you.", "Thanks for explaining."],
+        "probe_pickup": "You mentioned “{words}”.",
         "recap_intro": "Thank you, that was the last question. Here is a recap of what you shared:",
         "recap_intro_early": "Thank you, we will stop here; your answers so far are saved. Here is a recap of what "
         "you shared:",
@@ -47,9 +52,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "welcome": "Bienvenue, et merci de participer à « {name} ». Je vais vous poser {questions}, une à la "
         "fois. Répondez avec vos propres mots ; vous pouvez passer une question ou terminer quand vous voulez.",
         "questions_one": "1 question", "questions_many": "{n} questions",
-        "question_intro": ["Pour commencer, parlons de : {item}.", "Ensuite, passons à : {item}.",
-                           "Maintenant, à propos de : {item}.", "Voyons : {item}.", "Aussi, à propos de : {item}."],
-        "question": "Quelle est votre expérience ou votre avis à ce sujet ?",
+        "item_question": ["Pour commencer : {item}. Quelle est votre expérience ?",
+                          "Ensuite : {item}. Comment voyez-vous les choses ?",
+                          "{item} : qu'est-ce qui a bien marché, et qu'est-ce qui a moins bien marché ?",
+                          "{item} : qu'est-ce que cela change pour vous en pratique ?",
+                          "{item} : si vous pouviez changer une chose, laquelle, et pourquoi ?"],
+        "question_words": "que|qu'|quel|quelle|quels|quelles|comment|pourquoi|quand|où|qui|est-ce",
         "probe": [
             "Pourriez-vous en dire un peu plus, avec un exemple concret ?",
             "Qu'est-ce qui vous fait voir les choses ainsi ?",
@@ -58,7 +66,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "closing_step": "Y a-t-il autre chose que vous aimeriez ajouter ?",
         "closing_probe": "Même un petit détail est utile.",
         "skip_ack": "Pas de problème, passons à la suite.",
-        "thanks_next": "Merci.",
+        "thanks_next": ["Merci.", "Merci, c'est utile.", "Merci de l'avoir partagé.", "C'est précieux, merci.",
+                        "Merci pour ces précisions."],
+        "probe_pickup": "Vous avez mentionné « {words} ».",
         "recap_intro": "Merci, c'était la dernière question. Voici un résumé de vos réponses :",
         "recap_intro_early": "Merci, nous nous arrêtons ici ; vos réponses sont enregistrées. Voici un résumé de vos "
         "réponses :",
@@ -85,9 +95,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "welcome": "Bienvenido/a, y gracias por participar en «{name}». Le haré {questions}, una a la vez. "
         "Responda con sus propias palabras; puede saltar cualquier pregunta o terminar cuando quiera.",
         "questions_one": "1 pregunta", "questions_many": "{n} preguntas",
-        "question_intro": ["Para empezar, hablemos de: {item}.", "Ahora pasemos a: {item}.",
-                           "A continuación: {item}.", "Veamos: {item}.", "También: {item}."],
-        "question": "¿Cuál es su experiencia u opinión al respecto?",
+        "item_question": ["Para empezar: {item}. ¿Cuál ha sido su experiencia?",
+                          "Ahora: {item}. ¿Cómo lo ve usted?",
+                          "{item}: ¿qué ha funcionado y qué no?",
+                          "{item}: ¿cómo le afecta en la práctica?",
+                          "{item}: si pudiera cambiar una cosa, ¿cuál sería y por qué?"],
+        "question_words": "qué|que|cómo|como|por qué|cuándo|dónde|quién|cuál|cuáles",
         "probe": [
             "¿Podría contar un poco más, quizá con un ejemplo concreto?",
             "¿Qué le lleva a verlo así?",
@@ -96,7 +109,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "closing_step": "¿Hay algo más que quiera añadir?",
         "closing_probe": "Cualquier detalle es útil.",
         "skip_ack": "No pasa nada, sigamos.",
-        "thanks_next": "Gracias.",
+        "thanks_next": ["Gracias.", "Gracias, es muy útil.", "Gracias por compartirlo.",
+                        "Es valioso, gracias.", "Gracias por explicarlo."],
+        "probe_pickup": "Mencionó «{words}».",
         "recap_intro": "Gracias, era la última pregunta. Este es un resumen de lo que compartió:",
         "recap_intro_early": "Gracias, terminamos aquí; sus respuestas están guardadas. Este es un resumen de lo que "
         "compartió:",

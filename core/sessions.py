@@ -98,8 +98,9 @@ def regenerate_guide(db: Database, user: User, session_id: str) -> int:
     """A new guide version generated from the current brief."""
     s = get_for(db, user, session_id, Permission.EDIT)
     brief = Brief(s.name, s.objective, s.critical_items, s.context)
-    return srepo.add_guide_version(db, session_id, generate_offline_guide(brief, s.language),
-                                   "generated from the brief", "offline")
+    current = srepo.get_guide_version(db, session_id, s.guide_version)
+    steps = generate_offline_guide(brief, s.language, current.steps if current else None)
+    return srepo.add_guide_version(db, session_id, steps, "generated from the brief", "offline")
 
 
 def current_guide(db: Database, user: User | None, session_id: str) -> srepo.GuideVersion:

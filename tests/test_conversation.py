@@ -226,3 +226,19 @@ def test_participant_language_choice_when_allowed(db, creator):
     assert chat.language == "fr" and chat.messages[0].content.startswith("Bienvenue")
     assert conversation.turn_context(chat, conversation.next_plan(chat)).language == "fr"  # what a model sees
     assert conversation.load_chat(db, conversation.join(db, s.id, language="xx").token).language == "en"
+
+
+def test_offline_facilitator_varies_its_thanks_and_probes_from_the_participants_words(db, creator):
+    s = launched_session(db, creator)
+    token = conversation.join(db, s.id).token
+    probe = conversation.send(db, token, "Pairing, mostly.").message.content
+    assert probe.startswith("You mentioned “Pairing, mostly”.") and probe.endswith("?")
+    leads = []
+    for _ in range(3):
+        reply = conversation.send(db, token, LONG).message.content
+        leads.append(reply.split("?")[0])
+    # three questions in a row, three different acknowledgements
+    assert len({lead.split(".")[0] for lead in leads[:2]}) == 2
+    # a long answer is never quoted back whole
+    token2 = conversation.join(db, s.id).token
+    assert "You mentioned" not in conversation.send(db, token2, LONG).message.content

@@ -71,3 +71,33 @@ def test_each_template_is_complete_and_valid(key):
     # the generated guide from the template's brief is valid too
     generated = generate_offline_guide(t.brief)
     assert validate_guide(generated, t.brief.critical_items) == ([], [])
+
+
+def test_items_keep_their_wording_questions_stay_questions_and_names_keep_their_case():
+    brief = Brief("Office move", "Hear how the Paris office move affects people",
+                  ["What went well", "Budget priorities", "Paris office", "Is the timeline realistic?"])
+    questions = [s.question for s in generate_offline_guide(brief)]
+    assert questions[0] == "What went well?" and questions[3] == "Is the timeline realistic?"
+    assert "budget priorities" in questions[1] and "Paris office" in questions[2]
+    assert not any("experience or view" in q for q in questions)
+    assert len({q.split()[0] for q in questions[1:3]}) == 2          # varied, not one template repeated
+
+
+def test_regenerating_keeps_the_questions_of_items_still_in_the_brief(db, creator):
+    from core.repos import sessions as srepo
+    from core.sessions import create_session, regenerate_guide, update_brief
+    from core.templates import get_template
+
+    t = get_template("retrospective")
+    s = create_session(db, creator, t.brief, template_key="retrospective")
+    items = t.brief.critical_items
+    update_brief(db, creator, s.id, Brief(t.brief.name, t.brief.objective, items[1:] + ["Tooling"], t.brief.context))
+    version = regenerate_guide(db, creator, s.id)
+    steps = srepo.get_guide_version(db, s.id, version).steps
+    template_steps = {st.critical_item: st for st in t.guide}
+    assert [st.critical_item for st in steps if st.critical_item] == items[1:] + ["Tooling"]
+    for st in steps:
+        if st.critical_item in template_steps:
+            assert st == template_steps[st.critical_item]              # the template's question, kept
+    assert steps[-1] == t.guide[-1] or steps[-1].critical_item is None
+    assert "tooling" in next(st.question for st in steps if st.critical_item == "Tooling")
