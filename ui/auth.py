@@ -11,10 +11,13 @@ now, ending every session of the user; a password change then renews the session
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Callable, TypeVar
 
+import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import accounts
@@ -24,6 +27,36 @@ from core.repos import users as urepo
 from core.permissions import AccessDenied
 from core.repos.users import User
 from ui.resources import db
+
+class _CookieWriter:
+    """extra_streamlit_components' CookieManager, made only when a cookie is written or deleted.
+
+    streamlit-authenticator makes one on every run, and it renders a browser component at once whose first report
+    reruns the page: every page load ran twice, with placeholders on screen in between. The library reads the
+    cookie from the request (st.context.cookies), so the component is only needed to write or delete it."""
+
+    def __init__(self, key: str = "init") -> None:
+        self._key = key
+        self._manager = None
+
+    def _real(self):
+        if self._manager is None:
+            self._manager = stx.CookieManager(key=self._key)
+        return self._manager
+
+    def set(self, *args, **kwargs) -> None:
+        self._real().set(*args, **kwargs)
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        manager = self._real()
+        manager.cookies = dict(manager.cookies or {}, **{cookie: None})  # its delete fails on a cookie it never read
+        manager.delete(cookie, key=key)
+
+    def get(self, cookie: str):
+        return st.context.cookies.get(cookie)
+
+
+cookie_model.stx = SimpleNamespace(CookieManager=_CookieWriter)   # the library's only use of the module
 
 COOKIE_NAME = "harmonica_auth"
 COOKIE_EXPIRY_DAYS = 7

@@ -253,6 +253,17 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
     expect(page.get_by_role("heading", name="Your sessions").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
     expect(page.get_by_role("heading", name="Your sessions")).to_have_count(1)
+    wait_for_cookie(page)
+
+
+def wait_for_cookie(page, name: str = "harmonica_auth") -> None:
+    """Wait until the browser holds the sign-in cookie: a browser component writes it after the run that signed
+    in, and a page opened by address (a new Streamlit session) before then would be signed out."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any(c["name"] == name for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the {name} cookie was never written")
+        page.wait_for_timeout(50)
 
 
 # Reports every Streamlit exception box (stException) the moment it appears, even one that the next run

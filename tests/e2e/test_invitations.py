@@ -12,6 +12,7 @@ try:
 except ImportError:  # the fixtures report it: skipped locally, failed in CI
     expect = None
 
+from tests.e2e import harness
 from tests.e2e.harness import goto, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -65,6 +66,7 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     register(stranger, base + "/", "stranger", INVITED_EMAIL)
     expect(stranger.get_by_text("Your account 'stranger' is ready").first).to_be_visible()   # and signed in
     wait_idle(stranger)
+    harness.wait_for_cookie(stranger)
     for button in stranger.get_by_role("button", name="Accept").all():
         button.click()
         wait_idle(stranger)
@@ -88,6 +90,7 @@ def test_only_the_link_holder_gets_the_invitation(seeded_server, new_page, shown
     expect(invitee.get_by_text("Your invitation is accepted").first).to_be_visible()
     expect(invitee.get_by_text(DEMO_NAME).first).to_be_visible()
     wait_idle(invitee)
+    harness.wait_for_cookie(invitee)
     goto(invitee, f"{base}/design?s={demo.session_id}")
     expect(invitee.get_by_role("heading", name=DEMO_NAME).first).to_be_visible()
     wait_idle(invitee)

@@ -16,6 +16,7 @@ try:
 except ImportError:  # the fixtures report it: skipped locally, failed in CI
     expect = None
 
+from tests.e2e import harness
 from tests.e2e.harness import TIMEOUT_MS, goto, sign_in, unexpected, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +99,7 @@ def test_full_journey(server, new_page, shown_exceptions):
     expect(creator.get_by_text(f"Your account '{CREATOR['Username']}' is ready and you are signed in")
            ).to_be_visible()
     expect(creator.get_by_role("heading", name="Your sessions")).to_have_count(1)
+    harness.wait_for_cookie(creator)
 
     creator.locator('[data-testid="stMain"]').get_by_role("link", name="New session").click()
     expect(creator.get_by_role("heading", name="New session")).to_be_visible()

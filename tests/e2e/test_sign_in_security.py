@@ -156,7 +156,7 @@ def test_temporary_password_opens_only_the_change_form(server, new_page, shown_e
     expect(erin.get_by_role("heading", name="Choose a new password").first).to_be_visible()
     wait_idle(erin)
     expect(erin.get_by_role("heading", name="Your sessions")).to_have_count(0)
-    sign_in_cookie(erin)
+    temporary_cookie = sign_in_cookie(erin)
     for path in ("/new", "/projects", "/users", "/account"):  # deep links, each a new page load
         goto(erin, server.url + path)
         expect(erin.get_by_role("heading", name="Choose a new password").first).to_be_visible()
@@ -170,6 +170,8 @@ def test_temporary_password_opens_only_the_change_form(server, new_page, shown_e
     form.get_by_role("button", name="Set my password").click()
     expect(erin.get_by_text("Your new password is set.").first).to_be_visible()
     wait_idle(erin)
+    # the renewed cookie is written by a browser component after that run: wait for it before a new page load
+    erin.wait_for_function(f"!document.cookie.includes('{COOKIE}={temporary_cookie['value']}')")
     shows_account(erin, server.url)  # a new page load: the renewed cookie signs in, no form any more
     expect(erin.get_by_role("heading", name="Choose a new password")).to_have_count(0)
     assert shown_exceptions == []
