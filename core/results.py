@@ -410,8 +410,10 @@ def overview(db: Database, user: User | None, session_id: str) -> Overview:
 
 # Up to this many included participants the Coverage tab draws one column per participant; above, counts per item.
 COVERAGE_GRID_MAX = 150
-# Above this many participants, the results page computes only the open tab (each tab switch reruns the page anyway).
-LAZY_TABS_ABOVE = 2000
+# Above this many participants, the results page computes only the open tab (each tab switch reruns the page
+# anyway). 0: always. Computing every tab doubled what a page load and each rerun cost even at 30 participants
+# (bench/page_speed.py: settled 1.7 s -> 0.7 s from the dashboard's link); a switch then computes its tab.
+LAZY_TABS_ABOVE = 0
 COVERAGE_STATUSES = ["answered", "thin", "skipped", "not reached"]
 
 

@@ -14,7 +14,7 @@ from ui.auth import allowed_or_stop, require_user
 from ui.charts import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar,
                        theme_order)
 from ui.chat_view import show_message
-from ui.lazy import rendered
+from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
 from ui.resources import db
 from ui.results_view import (show_codebook_edit, show_segment_findings, show_stability, show_subthemes,
@@ -115,7 +115,8 @@ def open_quote(participant_id: str, message_id: str) -> None:
 
 tabs = st.tabs(["Summary", "Themes", "By segment", "Coverage", "Sentiment", "Ask the data", "Codebook",
                 "Participants", "Export"], key="tab", bind="query-params")  # kept across reruns, linkable
-lazy = ov.started > LAZY_TABS_ABOVE   # a large session computes only the open tab
+lazy = ov.started > LAZY_TABS_ABOVE   # computes only the open tab
+keep_values("theme_sort", "segment_field")   # what a researcher chose stays when they come back to the tab
 
 for _ in rendered(tabs[0], lazy):
     if view is not None:

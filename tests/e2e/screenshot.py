@@ -1,4 +1,6 @@
-"""Take the README screenshot of the results page: `python tests/e2e/screenshot.py [output.png]`.
+"""Take the README screenshot of the results page: `python tests/e2e/screenshot.py [output.png]`; with `--screens`,
+also the other screens docs/screens.md shows (the guide and form editors, the Close confirmation, a quote opened
+in its transcript, sign-up errors) into docs/screens/.
 
 Not a test. Seeds a demo database in a temporary folder (`python -m core seed-demo`), starts the app on a
 free port of 127.0.0.1, signs in as the demo creator, opens the demo session's results, waits for the
@@ -74,6 +76,62 @@ def take(output: Path, participants: int = 30) -> Path:
     return output
 
 
+def take_screens(folder: Path) -> list[Path]:
+    """The screens changed for issue 9, each at 1280 px wide, in `folder`."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect, sync_playwright
+
+    saved = []
+    with tempfile.TemporaryDirectory(prefix="harmonica_shot_") as tmp, sync_playwright() as driver:
+        with harness.demo_server(Path(tmp), participants=12) as (server, demo):
+            browser = harness.launch_browser(driver)
+            context = browser.new_context(viewport={"width": WIDTH, "height": 900}, device_scale_factor=1)
+            context.set_default_timeout(harness.TIMEOUT_MS)
+            page = context.new_page()
+
+            def shot(name: str, height: int = 900, locator=None) -> None:
+                page.set_viewport_size({"width": WIDTH, "height": height})
+                harness.wait_idle(page, quiet_ms=500)
+                path = folder / f"{name}.png"
+                (locator or page).screenshot(path=str(path))
+                saved.append(path)
+
+            harness.goto(page, server.url + "/")
+            page.get_by_role("tab", name="Create account").click()
+            form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Create account"))
+            form.get_by_label("Email", exact=True).fill("not an address")
+            form.get_by_label("Username", exact=True).fill("a")
+            form.get_by_role("button", name="Create account").click()
+            expect(page.get_by_text("The account was not created")).to_be_visible()
+            shot("sign-up-errors", 1100)
+            harness.sign_in(page, server.url, demo.username, demo.password)
+            design = f"{server.url}/design?s={demo.session_id}&tab="
+            harness.goto(page, design + quote("Facilitation guide"))
+            shot("guide-editor", 1300)
+            harness.goto(page, design + quote("Pre-session form"))
+            shot("form-editor", 1300)
+            harness.goto(page, design + quote("Share & status"))
+            page.get_by_role("tabpanel", name="Share & status").get_by_role("button", name="Close", exact=True).click()
+            expect(page.get_by_role("dialog")).to_be_visible()
+            shot("close-confirmation")
+            page.get_by_role("dialog").get_by_role("button", name="Keep it open").click()
+            harness.goto(page, f"{server.url}/results?s={demo.session_id}&tab=Themes")
+            panel = page.get_by_role("tabpanel", name="Themes")
+            panel.locator('[data-testid="stExpander"] summary').first.click()
+            harness.wait_idle(page)
+            shot("theme-quotes", 1300)
+            panel.get_by_role("button", name="Open in transcript").first.click()
+            expect(page.locator(".st-key-quoted_message")).to_be_visible()
+            shot("quote-in-transcript")
+            browser.close()
+    return saved
+
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.REPO / "docs" / "results.png"
+    args = [a for a in sys.argv[1:] if a != "--screens"]
+    target = Path(args[0]) if args else harness.REPO / "docs" / "results.png"
     print(f"Saved {take(target)}")
+    if "--screens" in sys.argv:
+        for path in take_screens(harness.REPO / "docs" / "screens"):
+            print(f"Saved {path}")

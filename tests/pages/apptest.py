@@ -33,3 +33,10 @@ def texts(at: AppTest) -> str:
         parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
     # Participant text is shown with every punctuation mark backslash-escaped (ui.safe): read it back plain.
     return re.sub(r"\\([^\w\s])", r"\1", "\n".join(parts)).replace("  \n", "\n")
+
+
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Switch the page's bound tabs (key "tab") to `name` and rerun: the results page computes only the open tab."""
+    at.session_state["tab"] = name
+    at.query_params["tab"] = name        # bound tabs: the address says which is open, as the browser's would
+    return at.run()

@@ -66,7 +66,7 @@ def test_a_viewer_gets_no_button_that_changes_shared_results(db, creator, other_
     grant(db, creator, "session", s.id, other_user, "viewer")
     view = synthesis_view(db, creator, s.id)
     pin_insight(db, creator, s.id, ask(db, creator, view, "coffee machine", mode="offline"), view.run.id)
-    at = app("pages/results.py", user=other_user, query={"s": s.id}).run()
+    at = app("pages/results.py", user=other_user, query={"s": s.id, "tab": "Ask the data"}).run()
     assert not at.exception
     assert at.button(key="rerun").disabled
     labels = [b.label for b in at.button]
@@ -75,5 +75,5 @@ def test_a_viewer_gets_no_button_that_changes_shared_results(db, creator, other_
     at.button(key="ask_go").click().run()
     assert not at.exception and "Pin as insight" not in [b.label for b in at.button]
 
-    at = app("pages/results.py", user=creator, query={"s": s.id}).run()   # the owner still has them
+    at = app("pages/results.py", user=creator, query={"s": s.id, "tab": "Ask the data"}).run()   # the owner has them
     assert not at.button(key="rerun").disabled and "Unpin" in [b.label for b in at.button]

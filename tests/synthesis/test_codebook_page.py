@@ -9,7 +9,7 @@ from core.results import codebook_edits, set_included, synthesis_view
 from core.synthesis import pipeline
 from core.synthesis.pipeline import Params, synthesize
 from tests.helpers import launched_session
-from tests.pages.apptest import app, texts
+from tests.pages.apptest import app, open_tab, texts
 from tests.synthesis.helpers import add_participants, labels, said, theme_of, topic_participants
 
 TEAM = [FormField("team", "Team", "single_choice", False, ["A", "B"]),
@@ -18,8 +18,8 @@ TABS = ["Summary", "Themes", "By segment", "Coverage", "Sentiment", "Ask the dat
         "Export"]
 
 
-def results_page(user, session_id):
-    at = app("pages/results.py", user=user, query={"s": session_id}).run()
+def results_page(user, session_id, tab: str = "Codebook"):
+    at = app("pages/results.py", user=user, query={"s": session_id, "tab": tab}).run()
     assert not at.exception, at.exception
     return at
 
@@ -126,13 +126,16 @@ def test_two_themes_with_one_label_never_break_the_results_page(db, creator, mon
 
     at = results_page(creator, s.id)
     assert [t.label for t in at.tabs] == TABS
-    assert at.selectbox(key="cb_op") is not None and at.selectbox(key="export_fmt") is not None
+    assert at.selectbox(key="cb_op") is not None
     shown = texts(at)
     assert "**Answer (2)** ·" in shown and "**Answer (4)** ·" in shown
+    assert open_tab(at, "Export").selectbox(key="export_fmt") is not None
+    open_tab(at, "By segment")
     for field in ("team", "tools"):
         at.selectbox(key="segment_field").set_value(field).run()
         assert not at.exception, at.exception
     assert "Holm-adjusted" in texts(at)
+    open_tab(at, "Codebook")
     # a rename to a label in use is refused with a clear message; the page stays whole
     view = synthesis_view(db, creator, s.id)
     at = rename_in_page(at, view.themes[0].theme_id, "answer (3)")

@@ -10,6 +10,7 @@ from core.forms import FormField
 from core.repos import synthesis as repo
 from core.synthesis.figures import theme_bar, theme_order
 from core.synthesis.pipeline import Params, synthesize
+from tests.pages.apptest import open_tab
 from tests.helpers import launched_session
 from tests.synthesis.helpers import add_participants, topic_answers
 
@@ -45,12 +46,21 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     synthesize(db, [s.id], params=Params(k=4))
     at = page(creator, {"s": s.id}).run()
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) >= 5   # completion, themes, segment, coverage, sentiment
+    charts = len(at.get("plotly_chart"))     # only the open tab is computed: the summary's completion chart
     text = all_text(at)
-    assert "Up to date" in text and "describe this" in text and "sample only" in text
+    assert "Up to date" in text and "[theme 1, quote 1]" in text and "Q1.1" not in text
+    for tab in ("Themes", "By segment", "Coverage", "Sentiment"):
+        open_tab(at, tab)
+        assert not at.exception, at.exception
+        assert len(at.get("plotly_chart")) >= 1
+        charts += len(at.get("plotly_chart"))
+        text += all_text(at)
+    assert charts >= 5   # completion, themes, segment, coverage, sentiment
+    assert "describe this" in text and "sample only" in text
     # citations in words: "Q1.1" reads as "question 1" to a researcher
-    assert "Theme 1, quote 1" in text and "[theme 1, quote 1]" in text and "Q1.1" not in text
+    assert "Theme 1, quote 1" in text and "Q1.1" not in text
     # ask the data, then pin the answer
+    open_tab(at, "Ask the data")
     at.text_input(key="ask_q").input("coffee in the kitchen")
     at.button(key="ask_go").click().run()
     assert not at.exception, at.exception
@@ -58,17 +68,20 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     at.button(key="pin").click().run()
     assert "Pinned insights" in "\n".join(str(h.value) for h in at.get("subheader"))
     # rename a theme in the codebook: a new "edit" run shows it
+    open_tab(at, "Codebook")
     at.text_input(key="cb_label").input("Kitchen and coffee")
     at.button(key="cb_apply").click().run()
     assert not at.exception, at.exception
     assert repo.latest_run(db, s.id).kind == "edit"
     assert "Kitchen and coffee" in set(repo.themes_frame(db, repo.latest_run(db, s.id).id)["label"])
     # prepare an export: a download button appears
+    open_tab(at, "Export")
     at.selectbox(key="export_fmt").set_value("assignments-csv")
     at.button(key="export_go").click().run()
     assert not at.exception, at.exception
     assert at.get("download_button")
     # sort by mentions, then a manual re-run adds a run
+    open_tab(at, "Themes")
     at.radio(key="theme_sort").set_value("mentions").run()
     assert not at.exception
     before = len(repo.list_runs(db, s.id))
@@ -79,7 +92,7 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     # a quote's link opens the transcript with the quoted message marked
     statements = repo.statements_frame(db, repo.latest_run(db, s.id).id)
     quoted = statements[statements["participant_id"] == ids[0]].iloc[0]
-    at2 = page(creator, {"s": s.id, "p": ids[0], "m": quoted["message_id"]}).run()
+    at2 = page(creator, {"s": s.id, "tab": "Participants", "p": ids[0], "m": quoted["message_id"]}).run()
     assert not at2.exception
     assert "Quoted message" in all_text(at2)
     # participant text is shown as text: as plain text elements, or escaped in Markdown; never live markup
@@ -134,3 +147,16 @@ def test_other_comes_last_in_the_chart_and_the_list_whatever_its_size():
     assert [t.label for t in theme_order(themes)] == ["Deploy", "Meetings", "Other"]
     assert [t.label for t in theme_order(themes, "mentions")] == ["Meetings", "Deploy", "Other"]
     assert list(theme_bar(themes, 30).data[0].y) == ["Other", "Meetings", "Deploy"]   # plotly: bottom to top
+
+
+def test_only_the_open_tab_is_computed_and_a_choice_survives_leaving_its_tab(db, creator):
+    s = launched_session(db, creator)
+    add_participants(db, s, topic_answers(12, seed=2)[0])
+    synthesize(db, [s.id], params=Params(k=4))
+    at = page(creator, {"s": s.id, "tab": "Themes"}).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1 and at.radio(key="theme_sort").value == "participants"
+    at.radio(key="theme_sort").set_value("mentions").run()
+    open_tab(at, "Coverage")
+    assert not at.exception and not [r for r in at.radio if r.key == "theme_sort"]
+    assert open_tab(at, "Themes").radio(key="theme_sort").value == "mentions"
