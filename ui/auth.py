@@ -11,11 +11,14 @@ now, ending every session of the user; a password change then renews the session
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, TypeVar
 
 import extra_streamlit_components as stx
 import streamlit as st
+import streamlit.components.v1 as components
 import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -28,32 +31,61 @@ from core.permissions import AccessDenied
 from core.repos.users import User
 from ui.resources import db
 
-class _CookieWriter:
-    """extra_streamlit_components' CookieManager, made only when a cookie is written or deleted.
+# extra_streamlit_components' cookie component (its own build, declared under our name): drawn only to write or
+# delete the sign-in cookie, never to read it
+_COOKIE_COMPONENT = components.declare_component(
+    "harmonica_cookie_writer", path=str(Path(stx.__file__).parent / "CookieManager" / "frontend" / "build"))
+_HIDE_EMPTY_FRAMES = "<style>.element-container:has(iframe[height='0']) { display: none; }</style>"
 
-    streamlit-authenticator makes one on every run, and it renders a browser component at once whose first report
-    reruns the page: every page load ran twice, with placeholders on screen in between. The library reads the
-    cookie from the request (st.context.cookies), so the component is only needed to write or delete it."""
+
+class _CookieWriter:
+    """What streamlit-authenticator uses as its CookieManager: writes and deletes through the component, reads
+    from the request.
+
+    The library makes a CookieManager on every run, and extra_streamlit_components renders a component at once
+    whose first report reruns the page: every page load ran twice, with placeholders on screen in between. The
+    library reads the cookie from the request (st.context.cookies), so the component is only needed to write or
+    delete it. A write is drawn again on every run until the browser reports it done: a rerun before the
+    component's frame loaded (a busy machine) would otherwise drop it, and the next page opened by address would
+    be signed out."""
 
     def __init__(self, key: str = "init") -> None:
-        self._key = key
-        self._manager = None
+        self._drawn = False              # one drawing per run (a component key may appear once)
 
-    def _real(self):
-        if self._manager is None:
-            self._manager = stx.CookieManager(key=self._key)
-        return self._manager
-
-    def set(self, *args, **kwargs) -> None:
-        self._real().set(*args, **kwargs)
+    def set(self, cookie: str, value: str, expires_at: datetime | None = None, **_options) -> None:
+        expires = expires_at or datetime.now() + timedelta(days=1)
+        self._send({"method": "set", "cookie": cookie, "value": value,
+                    "options": {"path": "/", "expires": expires.isoformat(), "sameSite": "strict"}})
 
     def delete(self, cookie: str, key: str = "delete") -> None:
-        manager = self._real()
-        manager.cookies = dict(manager.cookies or {}, **{cookie: None})  # its delete fails on a cookie it never read
-        manager.delete(cookie, key=key)
+        self._send({"method": "delete", "cookie": cookie})
 
     def get(self, cookie: str):
         return st.context.cookies.get(cookie)
+
+    def _send(self, command: dict) -> None:
+        n = st.session_state.get(_COOKIE_WRITES, 0) + 1
+        st.session_state[_COOKIE_WRITES] = n
+        st.session_state[_COOKIE_PENDING] = (f"harmonica_cookie_{n}", command)
+        self._drawn = False
+        self.resend()
+
+    def resend(self) -> None:
+        """Draw the pending write (if any) until its component reports that the browser did it."""
+        pending = st.session_state.get(_COOKIE_PENDING)
+        if pending is None or self._drawn:
+            return
+        key, command = pending
+        if st.session_state.get(key):
+            st.session_state.pop(_COOKIE_PENDING, None)
+            return
+        self._drawn = True
+        st.markdown(_HIDE_EMPTY_FRAMES, unsafe_allow_html=True)   # static CSS: the frame has no height
+        _COOKIE_COMPONENT(**command, key=key, default=False)
+
+
+_COOKIE_PENDING = "_harmonica_cookie_pending"   # (component key, "set" | "delete", args, kwargs)
+_COOKIE_WRITES = "_harmonica_cookie_writes"     # writes so far: each gets its own component key
 
 
 cookie_model.stx = SimpleNamespace(CookieManager=_CookieWriter)   # the library's only use of the module
@@ -211,6 +243,7 @@ def current_user(auth: stauth.Authenticate | None = None) -> User | None:
     A user who must change a reset password gets the change form instead, and the run stops there.
     """
     auth = auth or authenticator()
+    auth.cookie_controller.cookie_model.cookie_manager.resend()
     user = signed_in_user(auth)
     if user is None:
         return None
