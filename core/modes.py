@@ -62,13 +62,13 @@ def _without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def client(db: Database, *, sdk_retries: int | None = None) -> LLMClient | None:
+def client(db: Database, *, retries: int | None = None) -> LLMClient | None:
     """The shared client for this database (calls are logged there), or None in offline mode."""
     s = llm_settings()
     if not s.configured:
         return None
-    if sdk_retries is not None:
-        s = replace(s, max_retries=sdk_retries)
+    if retries is not None:
+        s = replace(s, max_retries=retries)
     key = (s, id(db))
     with _lock:
         found = _clients.get(key)
@@ -82,9 +82,9 @@ def client(db: Database, *, sdk_retries: int | None = None) -> LLMClient | None:
 def facilitator(db: Database) -> ModelFacilitator | None:
     """The model facilitator in model mode, else None (the caller then uses the offline one)."""
     config = settings()
-    # the SDK does not retry facilitation calls: `conversation.respond` retries itself, so the
+    # the client does not retry facilitation calls: `conversation.respond` retries itself, so the
     # participant sees an apology instead of a long silence
-    c = client(db, sdk_retries=0)
+    c = client(db, retries=0)
     return None if c is None else ModelFacilitator(c, retries=config.llm_retries)
 
 

@@ -26,12 +26,16 @@ from core.llm.errors import (
 from core.llm.protocol import CallRecord, ChatMessage, OnCall
 from core.llm.scope import current_scope
 from core.llm.settings import LLMSettings
-from core.llm.structured import BadOutput, parse_into, repair_prompt, schema_instruction, schema_name
+from core.llm.structured import (BadOutput, parse_into, repair_prompt, schema_instruction, schema_name,
+                                 without_thinking)
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+
+RETRY_AFTER_MAX_S = 30.0      # a server asking for a longer pause gets an error instead: nobody waits that long
+_sleep = time.sleep           # tests record the pauses instead of waiting
 
 # local servers (Ollama, llama.cpp, vLLM) ignore the key, but the SDK insists on one
 PLACEHOLDER_KEY = "not-needed"
@@ -48,12 +52,17 @@ class LLMClient:
         self.settings = settings
         self._on_call = on_call
         self._host = settings.endpoint_host
+        # set once the endpoint answered `response_format: json_schema` with an error (llama.cpp's server: HTTP
+        # 500) and then gave valid JSON asked in words: its structured calls ask in words from then on
+        self._schema_in_words = False
         self._client = openai.OpenAI(
             api_key=settings.api_key or PLACEHOLDER_KEY,
             # explicit, so OPENAI_BASE_URL in the environment cannot override the settings
             base_url=settings.endpoint_url,
             timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
+            # the SDK never retries: every HTTP attempt is ours (_chat), so each gets a call-log row and a
+            # rate limit's Retry-After is honoured; streams are not retried at all (someone is waiting)
+            max_retries=0,
         )
 
     def close(self) -> None:
@@ -90,7 +99,7 @@ class LLMClient:
                 purpose=purpose,
                 prompt_version=prompt_version,
                 model=model or self.settings.model_for(purpose),
-                parse=lambda text: text,
+                parse=without_thinking,
                 params=params,
             )
         except BadOutput as bad:
@@ -118,6 +127,7 @@ class LLMClient:
         cap = self.settings.max_tokens_for(purpose)
         deadline = started + self.settings.stream_deadline_s
         cut_at_cap = False
+        shown = _HideThinking()
         try:
             try:
                 # someone waits on a stream: silence is capped at first_token_s (the read timeout between chunks),
@@ -143,8 +153,9 @@ class LLMClient:
                             finished = True
                             cut_at_cap = choice.finish_reason == "length"
                         if choice.delta is not None and choice.delta.content:
-                            got_text = True
-                            yield choice.delta.content
+                            for piece in shown.feed(choice.delta.content):
+                                got_text = True
+                                yield piece
                     if time.perf_counter() > deadline:
                         raise LLMTimeout(f"The language model at {self._host} was still writing after "
                                          f"{self.settings.stream_deadline_s:g} s; the reply was cut there.")
@@ -154,6 +165,9 @@ class LLMClient:
                 raise self._cut_short() from None
             except (openai.OpenAIError, ValueError) as exc:
                 raise self._translate(exc) from None
+            for piece in shown.flush():
+                got_text = True
+                yield piece
             if not finished and chunks == 0:
                 # an answer that is not an event stream at all (a proxy's error page, plain JSON garbage)
                 raise LLMOutputError(f"The language model at {self._host} sent a response that could not be read.")
@@ -202,18 +216,26 @@ class LLMClient:
             return parse_into(schema, text)
 
         try:
-            try:
-                return self._chat(
-                    messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse, params=params
-                )
-            except LLMRequestError:
-                # some compatible servers refuse `response_format` (HTTP 400/422): ask for the schema in words
-                # instead; the reply is validated the same way. A refusal for another reason fails again below.
-                messages = [{"role": "system", "content": schema_instruction(schema)}, *messages]
-                params = {}
-                return self._chat(
-                    messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse, params=params
-                )
+            if not self._schema_in_words:
+                try:
+                    # one try only: a server that does not support response_format fails it every time
+                    return self._chat(messages, purpose=purpose, prompt_version=prompt_version, model=model,
+                                      parse=parse, params=params, retries=0)
+                except (LLMRequestError, LLMServerError):
+                    # some compatible servers refuse `response_format` (400/422) or fail on it (llama.cpp: 500):
+                    # ask for the schema in words instead, validated the same way; a refusal for another
+                    # reason fails again below
+                    fallback = True
+                else:
+                    fallback = False
+            messages = [{"role": "system", "content": schema_instruction(schema)}, *messages]
+            params = {}
+            result = self._chat(messages, purpose=purpose, prompt_version=prompt_version, model=model, parse=parse,
+                                params=params)
+            if not self._schema_in_words and fallback:
+                log.info("%s does not take response_format json_schema: asking in words from now on", self._host)
+                self._schema_in_words = True
+            return result
         except BadOutput as first:
             repair = [
                 *messages,
@@ -281,8 +303,35 @@ class LLMClient:
         parse: Callable[[str], T],
         params: dict[str, Any],
         attempt: int = 1,
+        retries: int | None = None,
     ) -> T:
-        """One non-streaming request, one CallRecord; `parse` turns the text into the result."""
+        """A non-streaming request, retried on a rate limit, a server error or a lost connection (at most
+        `retries` times, default the settings'), one CallRecord per HTTP attempt; `parse` turns the text into
+        the result. A timeout is not retried: a model that hung once mostly hangs again."""
+        retries = self.settings.max_retries if retries is None else retries
+        for left in range(retries, -1, -1):
+            try:
+                return self._chat_once(messages, purpose=purpose, prompt_version=prompt_version, model=model,
+                                       parse=parse, params=params, attempt=attempt)
+            except (LLMRateLimited, LLMServerError, LLMConnectionError) as err:
+                wait = getattr(err, "retry_after", None)
+                if not left or isinstance(err, LLMTimeout) or (wait is not None and wait > RETRY_AFTER_MAX_S):
+                    raise
+                _sleep(wait if wait is not None else min(0.5 * 2 ** (retries - left), 4.0))
+        raise AssertionError("unreachable")
+
+    def _chat_once(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        purpose: str,
+        prompt_version: str,
+        model: str,
+        parse: Callable[[str], T],
+        params: dict[str, Any],
+        attempt: int = 1,
+    ) -> T:
+        """One non-streaming request, one CallRecord."""
         started = time.perf_counter()
         usage: tuple[int | None, int | None] = (None, None)
         try:
@@ -340,16 +389,20 @@ class LLMClient:
                 f"Could not reach the language model at {host}. Check the base URL and that the server is running."
             )
         if isinstance(exc, openai.RateLimitError):
-            return LLMRateLimited(f"The language model at {host} is rate-limiting requests. Wait a moment and retry.")
+            err = LLMRateLimited(f"The language model at {host} is rate-limiting requests. Wait a moment and retry.")
+            err.retry_after = retry_after(exc.response)
+            return err
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             # the server's text can quote part of the key, so it is not shown
             return LLMAuthError(f"The language model at {host} rejected the API key (HTTP {exc.status_code}).")
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
-                return LLMServerError(
+                err = LLMServerError(
                     f"The language model service at {host} had an internal error (HTTP {exc.status_code}). "
                     "Try again later."
                 )
+                err.retry_after = retry_after(exc.response)     # 503 with Retry-After: a planned pause
+                return err
             detail = redact(_server_message(exc), self.settings.api_key)
             return LLMRequestError(
                 f"The language model at {host} refused the request (HTTP {exc.status_code}): {detail}"
@@ -405,3 +458,61 @@ def _server_message(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return body["message"][:200]
     return exc.message[:200] if isinstance(exc.message, str) else "no details"
+
+
+def retry_after(response: Any) -> float | None:
+    """Seconds the server asked to wait (Retry-After: seconds or an HTTP date; retry-after-ms), or None."""
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(float(ms) / 1000, 0.0)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+class _HideThinking:
+    """Streamed text without a leading <think>…</think> block: reasoning models (DeepSeek-R1, Qwen3) stream their
+    notes there, and a participant must never read them. Text is held back only while it may still be the start
+    of such a block."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._state = "undecided"        # "undecided", "thinking", "text"
+
+    def feed(self, delta: str) -> list[str]:
+        if self._state == "text":
+            return [delta]
+        self._pending += delta
+        if self._state == "undecided":
+            head = self._pending.lstrip().lower()
+            if head.startswith(self.OPEN):
+                self._state = "thinking"
+            elif self.OPEN.startswith(head):
+                return []                # "<thi": not known yet
+            else:
+                self._state = "text"
+                out, self._pending = self._pending, ""
+                return [out]
+        end = self._pending.lower().find(self.CLOSE)
+        if end < 0:
+            return []
+        rest = self._pending[end + len(self.CLOSE):].lstrip()
+        self._pending, self._state = "", "text"
+        return [rest] if rest else []
+
+    def flush(self) -> list[str]:
+        """What is left at the end: a short reply held back as undecided (an unclosed block shows nothing)."""
+        out = self._pending if self._state == "undecided" and self._pending else ""
+        self._pending = ""
+        return [out] if out else []

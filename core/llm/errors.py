@@ -12,6 +12,7 @@ class LLMError(Exception):
     """Any failure of a language-model call."""
 
     outcome = "error"  # the CallRecord.outcome for this failure
+    retry_after: float | None = None  # seconds the server asked to wait before another try (Retry-After)
 
 
 class LLMTimeout(LLMError):

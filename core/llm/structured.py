@@ -12,7 +12,8 @@ from core.llm.errors import LLMOutputError
 
 M = TypeVar("M", bound=BaseModel)
 
-_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*)\n\s*```\s*$", re.DOTALL)
+_FENCE = re.compile(r"```[a-zA-Z]*\s*\n(.*?)\n\s*```", re.DOTALL)
+_THINKING = re.compile(r"<(think|thinking|reasoning)>.*?</\1>\s*", re.DOTALL | re.IGNORECASE)
 _MAX_DETAIL = 600
 
 
@@ -33,9 +34,7 @@ def schema_name(schema: type[BaseModel]) -> str:
 
 def parse_into(schema: type[M], text: str) -> M:
     """Validate a JSON reply against `schema`, raising BadOutput with readable errors."""
-    # many local models wrap JSON in a ``` fence even when asked for a schema
-    fenced = _FENCE.match(text)
-    candidate = fenced.group(1) if fenced else text
+    candidate = json_part(text)
     try:
         return schema.model_validate_json(candidate)
     except ValidationError as exc:
@@ -43,6 +42,23 @@ def parse_into(schema: type[M], text: str) -> M:
         raise BadOutput(
             f"The language model's reply did not match the expected format: {detail}", output=text, detail=detail
         ) from None
+
+
+def json_part(text: str) -> str:
+    """The JSON of a reply as local models write it: reasoning in <think>…</think> first, the object in a ```
+    fence, or a sentence before and after the object."""
+    text = _THINKING.sub("", text).strip()
+    if (fenced := _FENCE.search(text)) is not None:
+        return fenced.group(1).strip()
+    start, end = text.find("{"), text.rfind("}")
+    if 0 < start < end and not text[:start].lstrip().startswith(("[", '"')):
+        return text[start:end + 1]
+    return text
+
+
+def without_thinking(text: str) -> str:
+    """A reply with any <think>…</think> block removed (reasoning models put their notes there)."""
+    return _THINKING.sub("", text).strip()
 
 
 def describe(exc: ValidationError) -> str:

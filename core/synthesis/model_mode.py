@@ -42,7 +42,7 @@ from pydantic import BaseModel, Field
 from core.config import live
 from core.db import Database
 from core.llm.errors import LLMAuthError, LLMError
-from core.llm.scope import call_scope
+from core.llm.scope import ScopedModel, call_scope
 from core.repos import synthesis as repo
 from core.synthesis.summary import SummaryTable, TableTheme, check_citations
 from core.synthesis.theme_names import label_in_use, label_key
@@ -197,12 +197,16 @@ def _client(db: Database):
     return modes.client(db)
 
 
-def _redacting(db: Database, client, session_ids: list[str]):
+def _model_for(db: Database, client, session_ids: list[str]):
+    """The client as the sessions need it: redacting when one asks for it, and its calls logged under the session
+    (when there is one)."""
     from core.privacy import RedactingModel, redacts, session_names
 
-    if client is None or not redacts(db, session_ids):
-        return client
-    return RedactingModel(client, session_names(db, session_ids))
+    if client is None:
+        return None
+    if redacts(db, session_ids):
+        client = RedactingModel(client, session_names(db, session_ids))
+    return ScopedModel(client, session_ids[0]) if len(session_ids) == 1 else client
 
 
 def transcript_hash(answers: pd.DataFrame) -> str:
@@ -592,7 +596,7 @@ def model_hooks(db: Database, session_ids: list[str] | None = None) -> dict[str,
     When one of `session_ids` asks for redaction, every text sent to the model is redacted first; a
     claim whose quote then no longer matches its message fails the verbatim check and is dropped.
     """
-    client = _redacting(db, _client(db), session_ids or [])
+    client = _model_for(db, _client(db), session_ids or [])
     if client is None:
         return None
     model = client.settings.model_synthesis
@@ -626,7 +630,7 @@ def endpoint_embedder(client):
 
 def model_answer(answer, db: Database | None = None, session_ids: list[str] | None = None):
     """Rewrite an offline ask-the-data answer with the model, from its citations only."""
-    client = _redacting(db, _client(db), session_ids or []) if db is not None else None
+    client = _model_for(db, _client(db), session_ids or []) if db is not None else None
     if client is None or not answer.citations:
         return answer
     quotes = "\n".join(f"{c.ref} \"{c.text}\"" for c in answer.citations)

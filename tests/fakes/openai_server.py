@@ -10,7 +10,8 @@ Control endpoints (tests drive behaviour from outside the process):
   chat completions and embeddings. A reply is an object combining:
     {"content": "text"}        text reply (streamed in several chunks when streaming)
     {"delay": 1.5}             sleep before answering
-    {"status": 500 | 429 | n}  OpenAI-style error body (429 adds `retry-after: 0`);
+    {"status": 500 | 429 | n}  OpenAI-style error body (429 adds `retry-after: 0`; "retry_after": s sets it,
+                               on any status);
                                optional "message" sets the error text
     {"malformed": true}        HTTP 200, message content "{not json"
     {"raw": "text"}            HTTP 200, application/json body that is not JSON at all
@@ -276,8 +277,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, message: str, kind: str, code: str | None = None) -> None:
+    def _send_error(self, status: int, message: str, kind: str, code: str | None = None,
+                    retry_after: Any = None) -> None:
         headers = {"retry-after": "0"} if status == 429 else {}
+        if retry_after is not None:
+            headers["retry-after"] = str(retry_after)
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         self._send_json(status, body, headers)
 
@@ -360,10 +364,13 @@ class Handler(BaseHTTPRequestHandler):
         if status and int(status) >= 400:
             status = int(status)
             message = reply.get("message")
+            wait = reply.get("retry_after")
             if status == 429:
-                self._send_error(429, message or "Rate limit reached (fake).", "requests", "rate_limit_exceeded")
+                self._send_error(429, message or "Rate limit reached (fake).", "requests", "rate_limit_exceeded",
+                                 retry_after=wait)
             elif status >= 500:
-                self._send_error(status, message or "The server had an error (fake).", "server_error")
+                self._send_error(status, message or "The server had an error (fake).", "server_error",
+                                 retry_after=wait)
             else:
                 self._send_error(status, message or f"Scripted error {status} (fake).", "invalid_request_error")
             return True

@@ -232,14 +232,6 @@ def test_ping_reports_host_and_model(make_client: MakeClient, fake_openai: FakeO
     assert records[0].purpose == "ping"
 
 
-def test_retries_are_passed_to_the_sdk(make_client: MakeClient, fake_openai: FakeOpenAI) -> None:
-    client, records = make_client(max_retries=1)
-    fake_openai.script({"status": 429}, {"content": "after retry"})
-    assert client.complete(USER, purpose="facilitation", prompt_version="v1") == "after retry"
-    assert len(fake_openai.requests(CHAT)) == 2
-    assert [r.outcome for r in records] == ["ok"]
-
-
 # ------------------------------------------------------------------ failures
 
 
@@ -446,3 +438,98 @@ def test_a_silent_stream_fails_at_the_first_token_wait_and_the_sdk_does_not_retr
         list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
     assert len(fake_openai.requests(CHAT)) == 1       # one HTTP attempt: the caller decides about retries
     assert [r.outcome for r in records] == ["timeout"]
+
+
+# ------------------------------------------------------------------ retries, Retry-After, servers' quirks (issue 10)
+
+
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pauses the client makes between tries, recorded instead of slept."""
+    from core.llm import client as client_module
+
+    waits: list[float] = []
+    monkeypatch.setattr(client_module, "_sleep", waits.append)
+    return waits
+
+
+def test_retries_are_ours_with_one_record_per_http_attempt(make_client: MakeClient, fake_openai: FakeOpenAI,
+                                                          pauses: list[float]) -> None:
+    client, records = make_client(max_retries=1)
+    fake_openai.script({"status": 429}, {"content": "after retry"})
+    assert client.complete(USER, purpose="facilitation", prompt_version="v1") == "after retry"
+    assert len(fake_openai.requests(CHAT)) == 2
+    assert [r.outcome for r in records] == ["rate_limit", "ok"]     # every HTTP request is a row
+
+
+def test_retry_after_is_honoured_and_a_long_one_is_an_error(make_client: MakeClient, fake_openai: FakeOpenAI,
+                                                            pauses: list[float]) -> None:
+    client, records = make_client(max_retries=2)
+    fake_openai.script({"status": 429, "retry_after": 2}, {"status": 503, "retry_after": 1}, {"content": "ok"})
+    assert client.complete(USER, purpose="synthesis", prompt_version="v1") == "ok"
+    assert pauses == [2.0, 1.0]
+    assert [r.outcome for r in records] == ["rate_limit", "server_error", "ok"]
+    fake_openai.script({"status": 429, "retry_after": 120})
+    with pytest.raises(LLMRateLimited):
+        client.complete(USER, purpose="synthesis", prompt_version="v1")
+    assert pauses == [2.0, 1.0]          # nobody waits two minutes inside a call
+
+
+def test_a_timeout_is_not_retried(make_client: MakeClient, fake_openai: FakeOpenAI, pauses: list[float]) -> None:
+    client, records = make_client(timeout_s=0.3, max_retries=2)
+    fake_openai.script({"delay": 1.0, "content": "late"}, {"content": "a retry that must not happen"})
+    with pytest.raises(LLMTimeout):
+        client.complete(USER, purpose="synthesis", prompt_version="v1")
+    assert [r.outcome for r in records] == ["timeout"] and pauses == []
+
+
+def test_a_500_on_response_format_falls_back_to_the_schema_in_words_and_is_remembered(
+        make_client: MakeClient, fake_openai: FakeOpenAI, pauses: list[float]) -> None:
+    client, records = make_client(max_retries=2)
+    # llama.cpp's server answers `response_format: json_schema` with HTTP 500
+    fake_openai.script({"status": 500}, {"content": VALID_THEMES}, {"content": VALID_THEMES})
+    first = client.structured(USER, Themes, purpose="synthesis", prompt_version="v1")
+    second = client.structured(USER, Themes, purpose="synthesis", prompt_version="v1")
+    assert first == second and first.themes[0].title == "Parking"
+    asked = [r["body"] for r in fake_openai.requests(CHAT)]
+    assert len(asked) == 3 and "response_format" in asked[0]
+    assert all("response_format" not in body and "JSON schema" in body["messages"][0]["content"] for body in asked[1:])
+    assert [r.outcome for r in records] == ["server_error", "ok", "ok"] and pauses == []
+
+
+def test_json_is_read_through_thinking_fences_and_prose(make_client: MakeClient, fake_openai: FakeOpenAI) -> None:
+    client, _ = make_client()
+    fake_openai.script({"content": '<think>The user wants {"themes": []}. Fine.</think>\nSure! Here it is:\n'
+                                   f"```json\n{VALID_THEMES}\n```\nAnything else?"},
+                       {"content": f"Here is the JSON you asked for: {VALID_THEMES} Hope it helps."})
+    for _ in range(2):
+        assert client.structured(USER, Themes, purpose="synthesis", prompt_version="v1").summary == \
+            "People want parking."
+
+
+def test_a_think_block_never_reaches_the_participant(make_client: MakeClient, fake_openai: FakeOpenAI) -> None:
+    client, records = make_client()
+    fake_openai.script({"content": "<think>They seem tired; ask about workload first.</think>\n\n"
+                                   "How did the workload feel this sprint?"},
+                       {"content": "<think>Only notes, never closed"})
+    assert "".join(client.stream(USER, purpose="facilitation", prompt_version="v1")) == \
+        "How did the workload feel this sprint?"
+    with pytest.raises(LLMOutputError, match="empty"):
+        list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    fake_openai.script({"content": "<think>x</think>Plain answer."})
+    assert client.complete(USER, purpose="generation", prompt_version="v1") == "Plain answer."
+
+
+@pytest.mark.parametrize(("pieces", "expected"), [
+    (["<th", "ink>notes</th", "ink> Hi", " there"], "Hi there"),
+    (["Hi", " <think> is literal"], "Hi <think> is literal"),      # only a leading block is notes
+    (["<", "b>bold?"], "<b>bold?"),
+    (["  <THINK>", "x", "</think>", "Hi there"], "Hi there"),
+    (["<thi"], "<thi"),
+])
+def test_thinking_is_hidden_however_the_stream_is_cut(pieces: list[str], expected: str) -> None:
+    from core.llm.client import _HideThinking
+
+    hide = _HideThinking()
+    out = "".join(p for piece in pieces for p in hide.feed(piece)) + "".join(hide.flush())
+    assert out == expected
