@@ -40,6 +40,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "redaction_note": "Before anything you write is sent to the AI model, email addresses, phone numbers, links, "
         "street addresses, ID numbers and names are replaced with placeholders such as [email] or [name]. Your "
         "words are stored here as you wrote them.",
+        "thinking": "Thinking…",
         "retry_apology": "Sorry, I had trouble writing my reply. Trying again…",
         "offline_fallback": "Written by the offline facilitator: the AI model did not answer.",
         "step_of": "Step {i} of {n}",
@@ -83,6 +84,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "redaction_note": "Avant tout envoi au modèle d'IA, les adresses e-mail, numéros de téléphone, liens, "
         "adresses postales, numéros d'identification et noms sont remplacés par des marques comme [email] ou "
         "[name]. Vos mots sont enregistrés ici tels que vous les avez écrits.",
+        "thinking": "Je réfléchis…",
         "retry_apology": "Désolé, je n'ai pas réussi à écrire ma réponse. Nouvel essai…",
         "offline_fallback": "Écrit par l'animateur hors ligne : le modèle d'IA n'a pas répondu.",
         "step_of": "Étape {i} sur {n}",
@@ -126,6 +128,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "redaction_note": "Antes de enviar nada al modelo de IA, los correos, teléfonos, enlaces, direcciones, "
         "números de identificación y nombres se sustituyen por marcas como [email] o [name]. Sus palabras se "
         "guardan aquí tal como las escribió.",
+        "thinking": "Pensando…",
         "retry_apology": "Lo siento, no pude escribir mi respuesta. Lo intento de nuevo…",
         "offline_fallback": "Escrito por el facilitador sin conexión: el modelo de IA no respondió.",
         "step_of": "Paso {i} de {n}",

@@ -148,6 +148,7 @@ if chat.awaiting_reply or chat.awaiting_opening:
     # The participant's message is saved; the reply is computed now (and again after a failed attempt).
     with st.chat_message("assistant", avatar=":material/forum:"):
         placeholder = st.empty()
+        placeholder.caption(phrase(lang, "thinking"))   # at once: a model can take seconds to its first word
         conversation.respond(db(), token, facilitator, on_text=placeholder.text)
     st.rerun()
 

@@ -34,7 +34,7 @@ def test_participant_chat_streams_model_replies_then_falls_back_offline(model_se
     from playwright.sync_api import expect
 
     server, demo = model_server
-    fake_openai.script({"content": OPENING}, {"content": FOLLOW_UP}, {"status": 500}, {"status": 500})
+    fake_openai.script({"content": OPENING}, {"content": FOLLOW_UP, "delay": 3}, {"status": 500}, {"status": 500})
     page = new_page()
     harness.goto(page, f"{server.url}/chat?s={demo.session_id}")
     expect(page.get_by_text("AI facilitator", exact=False)).to_be_visible()
@@ -49,6 +49,7 @@ def test_participant_chat_streams_model_replies_then_falls_back_offline(model_se
     page.locator('[data-testid="stForm"] textarea').fill(ANSWER)
     page.get_by_role("button", name="Send", exact=True).click()
     expect(messages).to_have_count(3)
+    expect(messages.nth(2)).to_contain_text("Thinking…")       # at once, while the model takes 3 s
     expect(messages.nth(2)).to_contain_text(FOLLOW_UP)
     harness.wait_idle(page)
 
