@@ -36,8 +36,20 @@ if flash := st.session_state.pop("flash", None):
     st.success(flash)
 
 
+GUIDE_PROBLEM = f"guide_problem:{session.id}"   # a failed model action on the guide, shown until the next action
+SOURCE_WORDS = {"model": "written by the model", "offline": "rule-based", "edit": "edited", "restore": "restored"}
+
+
 def saved(message: str) -> None:
     st.session_state["flash"] = message
+    st.session_state.pop(GUIDE_PROBLEM, None)
+    st.rerun()
+
+
+def model_failed(action: str, exc: Exception) -> None:
+    """A model action that failed stays explained on the guide tab until the next action (reruns would wipe a
+    one-run error)."""
+    st.session_state[GUIDE_PROBLEM] = f"{action}: {exc} The guide was not changed (version {session.guide_version})."
     st.rerun()
 
 
@@ -66,6 +78,11 @@ with brief_tab:
 
 with guide_tab:
     guide = srepo.get_guide_version(db(), session.id, session.guide_version)
+    if guide:   # what is in use, and where it came from: stays on the page, unlike a message after an action
+        st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} ({guide.note}), "
+                   f"{guide.created_at:%Y-%m-%d %H:%M} UTC.")
+    if problem := st.session_state.get(GUIDE_PROBLEM):
+        st.error(problem, icon=":material/error:")
     st.write("Participants are asked one step at a time, in this order. A thin answer gets the step's probe once.")
     table = st.toggle("Edit as a table", key="guide_table", help="A spreadsheet view of the same guide, for "
                       "many quick edits; reorder rows there by changing their Order numbers.")
@@ -116,7 +133,7 @@ with guide_tab:
                     try:
                         version = generation.generate_guide_version(db(), user, session.id, model)
                     except (LLMError, InvalidInput) as exc:
-                        st.error(str(exc))
+                        model_failed("The model could not write a guide", exc)
                     else:
                         saved(f"The model wrote version {version}.")
             with st.form("refine_guide"):
@@ -127,7 +144,7 @@ with guide_tab:
                         try:
                             version = generation.refine_guide_version(db(), user, session.id, instruction, model)
                         except (LLMError, InvalidInput) as exc:
-                            st.error(str(exc))
+                            model_failed("The model could not refine the guide", exc)
                         else:
                             saved(f"Refined as version {version}.")
         if summary := generation.guide_summary(db(), session.id, session.guide_version):

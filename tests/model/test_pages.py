@@ -149,6 +149,13 @@ def test_design_shows_model_errors_plainly(db, creator, model_env):
     assert not at.exception
     assert any("internal error" in e.value for e in at.error)
     assert len(srepo.list_guide_versions(db, s.id)) == 1
+    # the outcome stays through later reruns, beside what the guide in use is, until the next action
+    at.run()
+    assert any("could not write a guide" in e.value and "not changed (version 1)" in e.value for e in at.error)
+    assert "Version 1, rule-based" in texts(at) or "Version 1, edited" in texts(at)
+    _button(at, "Regenerate from the brief").click().run()
+    assert not any("could not write" in e.value for e in at.error)
+    assert "Version 2, rule-based (generated from the brief)" in texts(at)
 
 
 def test_design_offline_explains_and_shows_the_prompt(db, creator):
