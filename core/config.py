@@ -14,6 +14,8 @@
 | retries                 | HARMONICA_LLM_RETRIES   | 2                                        |
 | streamed reply: first text within (s) | HARMONICA_LLM_FIRST_TOKEN | 10                         |
 | streamed reply: all of it within (s)  | HARMONICA_LLM_DEADLINE    | 45                         |
+| model calls at once (per endpoint)    | HARMONICA_LLM_CONCURRENCY | 8                          |
+| model calls started per minute        | HARMONICA_LLM_RPM         | 0 (no limit)               |
 | model price table       | HARMONICA_PRICES_FILE   | data/llm_prices.toml (USD per 1M tokens) |
 
 | automatic synthesis     | HARMONICA_AUTO_SYNTHESIS | 1 (0 turns the background refresh off) |
@@ -57,6 +59,8 @@ class Settings:
     llm_retries: int
     llm_first_token_s: float
     llm_stream_deadline_s: float
+    llm_concurrency: int = 8
+    llm_per_minute: int = 0
     prices_file: Path = DATA_DIR / "llm_prices.toml"
 
     @property
@@ -100,6 +104,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_retries=int(get("HARMONICA_LLM_RETRIES", "2")),
         llm_first_token_s=float(get("HARMONICA_LLM_FIRST_TOKEN", "10")),
         llm_stream_deadline_s=float(get("HARMONICA_LLM_DEADLINE", "45")),
+        llm_concurrency=int(get("HARMONICA_LLM_CONCURRENCY", "8")),
+        llm_per_minute=int(get("HARMONICA_LLM_RPM", "0")),
         prices_file=Path(get("HARMONICA_PRICES_FILE", str(DATA_DIR / "llm_prices.toml"))).expanduser(),
     )
 

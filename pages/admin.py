@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import calllog, modes
 from core.config import settings
+from core.llm.gate import gate_states
 from core.permissions import require_admin
 from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
@@ -40,6 +41,17 @@ if st.button("Test connection", disabled=info.mode != "model"):
     with st.spinner("Calling the model…"):
         ok, message = modes.check_connection(db())
     (st.success if ok else st.error)(message)
+
+if gates := gate_states():
+    st.subheader("Model endpoint now")
+    st.caption("Calls at once and per minute are limited per endpoint (HARMONICA_LLM_CONCURRENCY, HARMONICA_LLM_RPM): "
+               "callers wait for a slot. After 5 failures in a row the endpoint is left alone for 30 s, and "
+               "participants get the offline facilitator at once.")
+    st.dataframe([{"endpoint": endpoint, "running": g.in_flight, "waiting": g.queued,
+                   "started in the last minute": f"{g.started_last_minute}" + (f" of {g.per_minute}" if g.per_minute
+                                                                               else ""),
+                   "limit at once": g.concurrency, "failures in a row": g.failures_in_a_row, "breaker": g.breaker}
+                  for endpoint, g in gates.items()], hide_index=True, width="stretch")
 
 st.subheader("Model calls")
 st.caption("Every call to the model is logged: purpose, model, endpoint, prompt version, tokens, latency and "

@@ -18,6 +18,16 @@ def fast_hashing(monkeypatch):
     monkeypatch.setattr("core.accounts.BCRYPT_ROUNDS", 4)
 
 
+@pytest.fixture(autouse=True)
+def fresh_model_gates():
+    """Each test starts with no model call counted: the fake server is shared, a breaker opened by one test's
+    failures must not refuse the next test's calls."""
+    from core.llm.gate import forget_gates
+
+    forget_gates()
+    yield
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch):
     path = tmp_path / "harmonica.duckdb"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from core.llm.errors import (
     LLMTimeout,
     redact,
 )
+from core.llm.gate import Gate, gate_for
 from core.llm.protocol import CallRecord, ChatMessage, OnCall
 from core.llm.scope import current_scope
 from core.llm.settings import LLMSettings
@@ -64,6 +66,11 @@ class LLMClient:
             # rate limit's Retry-After is honoured; streams are not retried at all (someone is waiting)
             max_retries=0,
         )
+
+    @property
+    def _gate(self) -> Gate:
+        """The endpoint's gate, shared with every other client of it in the process."""
+        return gate_for(self.settings.endpoint_url, self.settings.concurrency, self.settings.per_minute)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -128,11 +135,15 @@ class LLMClient:
         deadline = started + self.settings.stream_deadline_s
         cut_at_cap = False
         shown = _HideThinking()
+        slot = ExitStack()
         try:
             try:
                 # someone waits on a stream: silence is capped at first_token_s (the read timeout between chunks),
                 # the SDK does not retry behind our back (the caller decides), the reply is capped in tokens and
                 # in time (stream_deadline_s)
+                # a participant waits: queue for a slot no longer than for a first word, then let the
+                # offline facilitator answer
+                slot.enter_context(self._gate.slot(self.settings.first_token_s, self._host))
                 response = self._client.with_options(
                     timeout=min(self.settings.timeout_s, self.settings.first_token_s), max_retries=0,
                 ).chat.completions.create(
@@ -178,6 +189,7 @@ class LLMClient:
             if cut_at_cap:   # a reply that needed more than its purpose's cap is not a reply to show
                 raise LLMOutputError(f"The language model's reply ran past {cap} tokens and was cut.")
         except LLMError as err:
+            self._gate.outcome(err)
             record(err.outcome, str(err))
             raise
         except GeneratorExit:
@@ -187,6 +199,8 @@ class LLMClient:
         finally:
             if response is not None:
                 response.close()
+            slot.close()
+        self._gate.outcome(None)
         record("ok")
 
     def structured(
@@ -336,10 +350,15 @@ class LLMClient:
         usage: tuple[int | None, int | None] = (None, None)
         try:
             try:
-                response = self._client.chat.completions.create(
-                    model=model, messages=_wire(messages), max_tokens=self.settings.max_tokens_for(purpose), **params)
+                with self._gate.slot(self.settings.queue_s, self._host):
+                    response = self._client.chat.completions.create(
+                        model=model, messages=_wire(messages), max_tokens=self.settings.max_tokens_for(purpose),
+                        **params)
             except (openai.OpenAIError, ValueError) as exc:
-                raise self._translate(exc) from None
+                err = self._translate(exc)
+                self._gate.outcome(err)
+                raise err from None
+            self._gate.outcome(None)
             if not isinstance(response, ChatCompletion) or not response.choices:
                 raise LLMOutputError(f"The language model at {self._host} sent a response that could not be read.")
             if response.usage is not None:

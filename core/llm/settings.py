@@ -33,6 +33,11 @@ class LLMSettings:
     # stream_deadline_s; past either the call fails (and the offline facilitator answers)
     first_token_s: float = 10.0
     stream_deadline_s: float = 45.0
+    # one gate per endpoint (core/llm/gate.py): calls at once, calls started per minute (0: no limit), and how
+    # long a call other than a participant's turn may queue for a slot (a turn queues at most first_token_s)
+    concurrency: int = 8
+    per_minute: int = 0
+    queue_s: float = 60.0
 
     @property
     def configured(self) -> bool:
@@ -86,4 +91,6 @@ class LLMSettings:
             max_retries=config.llm_retries,
             first_token_s=config.llm_first_token_s,
             stream_deadline_s=config.llm_stream_deadline_s,
+            concurrency=config.llm_concurrency,
+            per_minute=config.llm_per_minute,
         )

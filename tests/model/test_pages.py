@@ -92,6 +92,8 @@ def test_admin_page_shows_mode_endpoint_never_the_key_and_tests_the_connection(d
     assert "Model mode" in shown and host in shown and "set (hidden)" in shown
     assert API_KEY not in shown and "SECRET" not in shown
     frames = [d.value for d in at.dataframe]
+    endpoint = frames.pop(0)         # the endpoint's gate now: nothing running, breaker closed
+    assert list(endpoint["running"]) == [0] and list(endpoint["breaker"]) == ["closed"]
     assert "facilitation.turn" in set(frames[0]["purpose"]) and s.id in set(frames[1]["session"])
     _button(at, "Test connection").click().run()
     assert any("Connected to" in m.value for m in at.success)

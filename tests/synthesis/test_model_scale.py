@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from core.llm.gate import forget_gates
 from core.repos import synthesis as repo
 from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import Breaker, ModelUnavailable, check_label, concurrency
@@ -88,14 +89,17 @@ def test_breaker_opens_after_failures_in_a_row_and_the_run_is_not_labelled_model
     # 3 failures open the breaker; at most the calls already in flight (4 at once) fail too, then no more calls:
     # no naming, summary or sentiment request at all
     sent = model_env.requests(CHAT)
-    # each failed call was asked twice: with response_format, then with the schema in words (a server that fails
-    # on response_format, as llama.cpp's does, answers the second)
+    # a failed call is asked at most twice: with response_format, then with the schema in words (a server that
+    # fails on response_format, as llama.cpp's does, answers the second), unless the endpoint's own breaker
+    # (core/llm/gate.py, 5 failures in a row) already stopped it
     tried = [r for r in sent if "response_format" in r["body"]]
-    assert 3 <= len(tried) <= 3 + concurrency() - 1 and len(sent) == 2 * len(tried)
+    assert 3 <= len(tried) <= 3 + concurrency() - 1 and len(tried) <= len(sent) <= 2 * len(tried)
     assert all("You extract the distinct claims" in json.dumps(r["body"]) for r in sent)
     calls = out.stats["model_calls"]
-    assert calls["opened"]["failures_in_a_row"] == 3 and "internal error" in calls["opened"]["error"]
-    assert calls["skipped"] > 0 and calls["by_purpose"]["synthesis.extract"]["skipped"] == 12 - len(tried)
+    opened = calls["opened"]
+    assert opened["failures_in_a_row"] == 3 and ("internal error" in opened["error"] or "paused" in opened["error"])
+    skipped = calls["by_purpose"]["synthesis.extract"]["skipped"]     # never started (refused ones did start)
+    assert calls["skipped"] > 0 and 12 - (3 + concurrency() - 1) <= skipped <= 12 - 3
     run = repo.get_run(db, out.run_id)
     assert run.status == "done" and run.mode == "offline" and run.model is None
     assert run.stats["model_label"] == "offline (model unavailable)" and run.stats["requested_mode"] == "model"
@@ -123,7 +127,8 @@ def test_a_run_with_some_model_output_is_model_and_says_how_much(db, creator, mo
     note = run.stats["model_note"]
     assert "2 of 6 participants extracted by the model" in note and "0 of 2 themes named" in note
     assert "3 failed model calls in a row" in note and note in run.summary
-    assert len(model_env.requests(CHAT)) == 2 + 3 * 2   # 2 successes, 3 failures (each tried twice), then nothing
+    # 2 successes, 3 failures (each tried at most twice, unless the endpoint's breaker stopped it), then nothing
+    assert 2 + 3 <= len(model_env.requests(CHAT)) <= 2 + 3 * 2
 
 
 def test_a_rejected_key_opens_the_breaker_at_once():
@@ -256,6 +261,7 @@ def test_the_automatic_refresh_tries_the_model_again_after_an_outage(db, creator
     out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
     assert repo.get_run(db, out.run_id).mode == "offline"
     model_env.reset()                                   # the model is back
+    forget_gates()                                      # ... after the endpoint's breaker pause (30 s)
     _default_runner(db, s.id, "test")
     assert repo.latest_run(db, s.id).id == out.run_id   # nothing changed: no new run
     extra = "Our release pipeline fails on flaky builds. The kitchen coffee tastes burnt every morning."
