@@ -171,7 +171,10 @@ class LLMClient:
                         raise LLMTimeout(f"The language model at {self._host} was still writing after "
                                          f"{self.settings.stream_deadline_s:g} s; the reply was cut there.")
             except openai.APIConnectionError as exc:
-                if response is None or isinstance(exc, openai.APITimeoutError):
+                if isinstance(exc, openai.APITimeoutError):
+                    raise LLMTimeout(f"The language model at {self._host} sent nothing for "
+                                     f"{min(self.settings.timeout_s, self.settings.first_token_s):g} s.") from None
+                if response is None:
                     raise self._translate(exc) from None
                 raise self._cut_short() from None
             except (openai.OpenAIError, ValueError) as exc:
