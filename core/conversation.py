@@ -21,6 +21,7 @@ from core.guide import Step
 from core.i18n import LANGUAGES, phrase
 from core.ids import looks_like_id
 from core.llm.errors import LLMError, LLMTimeout
+from core.llm.gate import LLMUnavailable
 from core.repos import participants as prepo
 from core.repos import sessions as srepo
 from core.repos.participants import Message, Participant
@@ -257,6 +258,8 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
             # model errors carry a readable message; anything else gets its traceback in the log
             log.warning("facilitator failed (attempt %d of %d): %s", attempt, attempts, exc,
                         exc_info=not isinstance(exc, LLMError))
+            if isinstance(exc, LLMUnavailable):
+                break           # the endpoint is paused or full: another try would only add a wait
             if on_text:
                 on_text(phrase(chat.language, "retry_apology"))
             timeouts += isinstance(exc, LLMTimeout)

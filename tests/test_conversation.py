@@ -242,3 +242,25 @@ def test_offline_facilitator_varies_its_thanks_and_probes_from_the_participants_
     # a long answer is never quoted back whole
     token2 = conversation.join(db, s.id).token
     assert "You mentioned" not in conversation.send(db, token2, LONG).message.content
+
+
+def test_a_paused_or_full_model_endpoint_is_not_tried_again_within_a_turn(db, creator):
+    from core.llm.gate import LLMUnavailable
+
+    class Paused:                       # what the model facilitator raises when the endpoint's gate refuses
+        source, retries, calls = "model", 2, 0
+
+        def stream(self, ctx):
+            Paused.calls += 1
+            raise LLMUnavailable("Calls to the model are paused for 30 s after 5 failures in a row.")
+            yield ""
+
+        reply = stream
+
+    s = launched_session(db, creator)
+    p = conversation.join(db, s.id, ask_first=False)
+    shown: list[str] = []
+    conversation.respond(db, p.token, Paused(), on_text=shown.append)
+    chat = conversation.load_chat(db, p.token)
+    assert Paused.calls == 1 and not any("Trying again" in t for t in shown)
+    assert chat.messages[-1].source == "offline" and "paused" not in chat.messages[-1].content
