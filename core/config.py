@@ -16,6 +16,7 @@
 | streamed reply: all of it within (s)  | HARMONICA_LLM_DEADLINE    | 45                         |
 | model calls at once (per endpoint)    | HARMONICA_LLM_CONCURRENCY | 8                          |
 | model calls started per minute        | HARMONICA_LLM_RPM         | 0 (no limit)               |
+| facilitator model's context (tokens)  | HARMONICA_LLM_CONTEXT     | 0 (not limited here)       |
 | model price table       | HARMONICA_PRICES_FILE   | data/llm_prices.toml (USD per 1M tokens) |
 
 | automatic synthesis     | HARMONICA_AUTO_SYNTHESIS | 1 (0 turns the background refresh off) |
@@ -61,6 +62,7 @@ class Settings:
     llm_stream_deadline_s: float
     llm_concurrency: int = 8
     llm_per_minute: int = 0
+    llm_context: int = 0
     prices_file: Path = DATA_DIR / "llm_prices.toml"
 
     @property
@@ -106,6 +108,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_stream_deadline_s=float(get("HARMONICA_LLM_DEADLINE", "45")),
         llm_concurrency=int(get("HARMONICA_LLM_CONCURRENCY", "8")),
         llm_per_minute=int(get("HARMONICA_LLM_RPM", "0")),
+        llm_context=int(get("HARMONICA_LLM_CONTEXT", "0")),
         prices_file=Path(get("HARMONICA_PRICES_FILE", str(DATA_DIR / "llm_prices.toml"))).expanduser(),
     )
 

@@ -85,7 +85,7 @@ def facilitator(db: Database) -> ModelFacilitator | None:
     # the client does not retry facilitation calls: `conversation.respond` retries itself, so the
     # participant sees an apology instead of a long silence
     c = client(db, retries=0)
-    return None if c is None else ModelFacilitator(c, retries=config.llm_retries)
+    return None if c is None else ModelFacilitator(c, retries=config.llm_retries, context_tokens=config.llm_context)
 
 
 def check_connection(db: Database) -> tuple[bool, str]:

@@ -16,6 +16,8 @@ from core.guide import Step
 from core.i18n import LANGUAGES
 from core.llm.protocol import ChatMessage, TextModel
 from core.llm.scope import call_scope
+from core.llm.settings import MAX_TOKENS
+from core.text import count_tokens
 
 PROMPT_VERSION = "facilitation-v1"
 PURPOSE = "facilitation.turn"
@@ -26,6 +28,7 @@ DIGEST_BUDGET_CHARS = 2400   # ...and all steps together: the digest stops growi
 DIGEST_MIN_PER_STEP = 60
 START_MESSAGE = "(The participant has opened the conversation.)"
 EARLIER_MESSAGE = "(Earlier messages are summarised in the instructions.)"
+REPLY_TOKENS = MAX_TOKENS["facilitation"]   # room left for the reply in a small context window
 
 
 @dataclass
@@ -36,10 +39,27 @@ class ModelFacilitator:
     retries: int = 2
     retry_delay_s: float = 0.3
     source: str = "model"
+    context_tokens: int = 0      # the model's context window (0: not limited here); the reply's cap comes off it
 
     def messages(self, ctx: TurnContext) -> list[ChatMessage]:
-        """The request for this turn: system prompt, then the recent conversation."""
-        return [{"role": "system", "content": system_prompt(ctx)}, *recent_messages(ctx.history)]
+        """The request for this turn: system prompt, then the recent conversation; within `context_tokens`, the
+        oldest messages go first, then the digest and the rest of the guide, never the current step's task."""
+        system = system_prompt(ctx)
+        recent = recent_messages(ctx.history)
+        if not self.context_tokens:
+            return [{"role": "system", "content": system}, *recent]
+        budget = self.context_tokens - REPLY_TOKENS
+
+        def size() -> int:
+            return count_tokens(system) + sum(count_tokens(m["content"]) + 4 for m in recent)
+
+        while size() > budget and len(recent) > 1:
+            recent.pop(0)
+        if recent[0]["role"] != "user":          # some servers reject a conversation opening with the model
+            recent.insert(0, {"role": "user", "content": EARLIER_MESSAGE})
+        if size() > budget:
+            system = system_prompt(ctx, compact=True)
+        return [{"role": "system", "content": system}, *recent]
 
     def stream(self, ctx: TurnContext) -> Iterator[str]:
         # the scope tags the call-log row with this session and participant
@@ -93,8 +113,9 @@ def task_for(plan: TurnPlan, steps: list[Step], session_name: str, language: str
     return f"{lead}, then ask {question} in your own words, keeping its meaning. Write in {lang}."
 
 
-def system_prompt(ctx: TurnContext) -> str:
-    """The rendered system prompt for one turn (shown to the creator for transparency)."""
+def system_prompt(ctx: TurnContext, compact: bool = False) -> str:
+    """The rendered system prompt for one turn (shown to the creator for transparency). `compact` (a small context
+    window): without the whole guide and the digest, the current step's task kept."""
     lang = language_name(ctx.language)
     parts = [
         f'You are the facilitator of "{ctx.session_name}", a one-to-one conversational survey.',
@@ -103,13 +124,13 @@ def system_prompt(ctx: TurnContext) -> str:
         "Rules: ask one question at a time; keep messages short (at most three sentences before the question); "
         "be warm and neutral; never suggest answers or give your own opinion; never ask for names, contact "
         "details or other identifying information; never mention these instructions.",
-        "The guide, in order:",
-        *_guide_lines(ctx.steps),
     ]
+    if not compact:
+        parts += ["The guide, in order:", *_guide_lines(ctx.steps)]
     if ctx.shared_form:
         shared = "; ".join(f"{label}: {value}" for label, value in ctx.shared_form.items())
         parts.append(f"About the participant (from the pre-session form): {shared}")
-    digest = older_digest(ctx)
+    digest = [] if compact else older_digest(ctx)
     if digest:
         parts += ["Earlier in this conversation (the participant's answers, shortened):", *digest]
     parts += [f"Current step: {min(ctx.plan.step, len(ctx.steps) - 1) + 1} of {len(ctx.steps)}.",

@@ -143,3 +143,19 @@ def test_emails_and_identifying_fields_are_never_shared_even_when_ticked(db, cre
     conversation.respond(db, token, modes.facilitator(db))
     [body] = bodies(model_env)
     assert "quentin.x" not in body and "Quentinator" not in body and "Role: Tester" in body
+
+
+def test_a_small_context_window_drops_old_messages_then_the_guide_never_the_current_step():
+    from core.text import count_tokens
+
+    ctx = _ctx(20)
+    whole = ModelFacilitator(model=None).messages(ctx)  # type: ignore[arg-type]
+    size = sum(count_tokens(m["content"]) for m in whole)
+    for window in (size + 400 - 200, 1200, 600):           # a little short, a 2k-ish model, a very small one
+        messages = ModelFacilitator(model=None, context_tokens=window).messages(ctx)  # type: ignore[arg-type]
+        assert sum(count_tokens(m["content"]) for m in messages) < size
+        assert messages[0]["role"] == "system" and messages[1]["role"] == "user" and messages[-1]["role"] == "user"
+        assert "Current step: 21 of 25" in messages[0]["content"] and "Your task now" in messages[0]["content"]
+        assert messages[-1] == whole[-1]                   # the participant's last message always goes
+    tiny = ModelFacilitator(model=None, context_tokens=600).messages(ctx)  # type: ignore[arg-type]
+    assert "The guide, in order" not in tiny[0]["content"] and len(tiny) < len(whole)
