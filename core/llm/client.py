@@ -28,6 +28,7 @@ from core.llm.gate import Gate, gate_for
 from core.llm.protocol import CallRecord, ChatMessage, OnCall
 from core.llm.scope import current_scope
 from core.llm.settings import LLMSettings
+from core.text import count_tokens
 from core.llm.structured import (BadOutput, parse_into, repair_prompt, schema_instruction, schema_name,
                                  without_thinking)
 
@@ -129,12 +130,19 @@ class LLMClient:
         response = None
 
         def record(outcome: str, error: str | None = None) -> None:
-            self._record(purpose, model, prompt_version, started, usage, outcome, error)
+            if usage == (None, None) and outcome == "ok":
+                # a server that ignores stream_options.include_usage: counted here, and marked as counted
+                self._record(purpose, model, prompt_version, started,
+                             (sum(count_tokens(m["content"]) for m in messages), count_tokens("".join(written))),
+                             outcome, error, estimated=True)
+            else:
+                self._record(purpose, model, prompt_version, started, usage, outcome, error)
 
         cap = self.settings.max_tokens_for(purpose)
         deadline = started + self.settings.stream_deadline_s
         cut_at_cap = False
         shown = _HideThinking()
+        written: list[str] = []
         slot = ExitStack()
         try:
             try:
@@ -164,6 +172,7 @@ class LLMClient:
                             finished = True
                             cut_at_cap = choice.finish_reason == "length"
                         if choice.delta is not None and choice.delta.content:
+                            written.append(choice.delta.content)
                             for piece in shown.feed(choice.delta.content):
                                 got_text = True
                                 yield piece
@@ -443,6 +452,7 @@ class LLMClient:
         outcome: str,
         error: str | None = None,
         attempt: int = 1,
+        estimated: bool = False,
     ) -> None:
         if self._on_call is None:
             return
@@ -460,6 +470,7 @@ class LLMClient:
             attempt=attempt,
             session_id=scope.session_id,
             participant_id=scope.participant_id,
+            tokens_estimated=estimated,
         )
         try:
             self._on_call(record)

@@ -32,6 +32,7 @@ class CallRecord:
     attempt: int = 1  # 2 for the repair request of `structured`
     session_id: str | None = None  # from core.llm.scope.call_scope, when the call serves a session
     participant_id: str | None = None
+    tokens_estimated: bool = False  # the server sent no usage: the app counted (core.text.count_tokens)
 
 
 OnCall = Callable[[CallRecord], None]

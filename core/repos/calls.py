@@ -10,7 +10,7 @@ from core.ids import new_id
 from core.llm.protocol import CallRecord
 
 _COLUMNS = ("id, created_at, session_id, participant_id, purpose, model, endpoint_host, prompt_version, "
-            "input_tokens, output_tokens, latency_ms, outcome, error, attempt")
+            "input_tokens, output_tokens, latency_ms, outcome, error, attempt, tokens_estimated")
 GROUPINGS = {"session": "c.session_id", "purpose": "c.purpose"}
 
 
@@ -19,10 +19,10 @@ def insert_call(db: Database, record: CallRecord) -> str:
     row_id = new_id()
     with db.write() as cur:
         cur.execute(
-            f"INSERT INTO llm_calls ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO llm_calls ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row_id, utcnow(), record.session_id, record.participant_id, record.purpose, record.model,
              record.endpoint_host, record.prompt_version, record.input_tokens, record.output_tokens,
-             record.latency_ms, record.outcome, record.error, record.attempt],
+             record.latency_ms, record.outcome, record.error, record.attempt, record.tokens_estimated],
         )
     return row_id
 

@@ -18,6 +18,7 @@ Control endpoints (tests drive behaviour from outside the process):
     {"cut_stream": true}       send part of the reply, then drop the connection
                                ("graceful": end the HTTP body cleanly, still no [DONE])
     {"empty": true}            content ""
+    {"no_usage": true}         (streaming) no usage chunk, as servers that ignore stream_options do
     {"endless": true}          (streaming) a reply that runs on: a chunk every "chunk_delay" s (default 0.05)
                                until the request's max_tokens (then finish_reason "length"); with
                                "ignore_max_tokens": true, until the client hangs up (at most 10 minutes)
@@ -404,7 +405,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if body.get("stream"):
             options = body.get("stream_options") or {}
-            self._stream(completion_id, model, content, usage if options.get("include_usage") else None, reply)
+            self._stream(completion_id, model, content, usage if options.get("include_usage") and not reply.get("no_usage") else None, reply)
             return
 
         payload = {

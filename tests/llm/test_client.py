@@ -533,3 +533,14 @@ def test_thinking_is_hidden_however_the_stream_is_cut(pieces: list[str], expecte
     hide = _HideThinking()
     out = "".join(p for piece in pieces for p in hide.feed(piece)) + "".join(hide.flush())
     assert out == expected
+
+
+def test_a_stream_without_usage_is_counted_by_the_app_and_marked(make_client: MakeClient,
+                                                                 fake_openai: FakeOpenAI) -> None:
+    client, records = make_client()
+    fake_openai.script({"content": "How was the sprint for you?", "no_usage": True}, {"content": "And then?"})
+    assert "".join(client.stream(USER, purpose="facilitation", prompt_version="v1")) == "How was the sprint for you?"
+    list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    counted, reported = records
+    assert counted.tokens_estimated and (counted.input_tokens, counted.output_tokens) == (3, 7)
+    assert not reported.tokens_estimated and reported.input_tokens == 3     # the server's own figures
