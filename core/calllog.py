@@ -11,7 +11,10 @@ import pandas as pd
 
 from core.db import Database
 from core.llm.protocol import CallRecord, OnCall
+from core.permissions import Permission
 from core.repos import calls as crepo
+from core.repos.users import User
+from core.sessions import get_for
 
 log = logging.getLogger(__name__)
 PER_TOKENS = 1_000_000  # prices are per million tokens, as providers list them
@@ -53,9 +56,10 @@ def estimate_cost(model: str, input_tokens: int, output_tokens: int, prices: dic
     return (input_tokens * price.input + output_tokens * price.output) / PER_TOKENS
 
 
-def totals(db: Database, by: str, prices: dict[str, Price]) -> pd.DataFrame:
-    """Per session or per purpose: calls, failures, tokens, mean latency and estimated cost."""
-    frame = crepo.totals_by_model(db, by)
+def totals(db: Database, by: str, prices: dict[str, Price], session_id: str | None = None) -> pd.DataFrame:
+    """Per session or per purpose (of one session, when given): calls, failures, tokens, mean latency and estimated
+    cost."""
+    frame = crepo.totals_by_model(db, by, session_id)
     columns = ["key", "calls", "failed", "input_tokens", "output_tokens", "mean_latency_ms", "estimated_cost_usd"]
     if by == "session":
         columns.insert(1, "session_name")
@@ -85,3 +89,9 @@ def totals(db: Database, by: str, prices: dict[str, Price]) -> pd.DataFrame:
 def latest_calls(db: Database, limit: int = 200, session_id: str | None = None) -> pd.DataFrame:
     """The most recent call-log rows (newest first)."""
     return crepo.calls_frame(db, session_id, limit)
+
+
+def session_usage(db: Database, user: User, session_id: str, prices: dict[str, Price]) -> pd.DataFrame:
+    """The session's model use per purpose, for its owner (the design page): calls, failures, tokens, cost."""
+    get_for(db, user, session_id, Permission.DELETE)      # owners only: cost is the owner's business
+    return totals(db, "purpose", prices, session_id)

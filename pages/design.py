@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import generation, modes, simulation
+from core import calllog, generation, modes, simulation
+from core.config import settings
 from core import sessions as service
 from core.brief import Brief, parse_items
 from core.facilitation.model import preview_prompt
@@ -286,6 +287,18 @@ with share_tab:
         else:
             st.success(f"{len(run.participant_ids)} simulated participants finished (personas: {run.personas}, "
                        f"facilitator: {run.facilitator}).")
+
+    if can(db(), user, Permission.DELETE, session):  # owners only: what this session's model use cost
+        usage = calllog.session_usage(db(), user, session.id, calllog.load_prices(settings().prices_file))
+        if not usage.empty:
+            st.divider()
+            st.subheader("Model use")
+            st.caption(f"{int(usage['calls'].sum())} calls to the model for this session, estimated "
+                       f"${float(usage['estimated_cost_usd'].sum()):,.4f} from the price table (an estimate, not a "
+                       "bill).")
+            st.dataframe(usage.rename(columns={"key": "purpose"}), hide_index=True, width="stretch",
+                         column_config={"estimated_cost_usd": st.column_config.NumberColumn(
+                             "Estimated cost (USD)", format="$%.4f")})
 
     st.divider()
     if can(db(), user, Permission.DELETE, session):  # owners only; editors do not see the control

@@ -34,9 +34,11 @@ def calls_frame(db: Database, session_id: str | None = None, limit: int = 1000) 
                       [*params, int(limit)])
 
 
-def totals_by_model(db: Database, by: str) -> pd.DataFrame:
-    """Calls, failures, tokens and latency per (`by` key, model): the model is kept for pricing."""
+def totals_by_model(db: Database, by: str, session_id: str | None = None) -> pd.DataFrame:
+    """Calls, failures, tokens and latency per (`by` key, model): the model is kept for pricing. With
+    `session_id`, that session's calls only."""
     key = GROUPINGS[by]
+    where, params = ("WHERE c.session_id = ?", [session_id]) if session_id else ("", [])
     return db.fetchdf(
         f"""
         SELECT {key} AS key, max(s.name) AS session_name, c.model,
@@ -46,7 +48,8 @@ def totals_by_model(db: Database, by: str) -> pd.DataFrame:
                coalesce(sum(c.output_tokens), 0) AS output_tokens,
                avg(c.latency_ms) AS mean_latency_ms
         FROM llm_calls c LEFT JOIN sessions s ON s.id = c.session_id
+        {where}
         GROUP BY {key}, c.model
         ORDER BY key, c.model
-        """
+        """, params
     )

@@ -91,3 +91,26 @@ def test_synthesis_and_ask_calls_are_logged_under_their_session(db, creator, mod
     assert set(synthesis["session_id"]) == {s.id}
     extracted = synthesis[synthesis["purpose"] == "synthesis.extract"]
     assert extracted["participant_id"].notna().all()       # the extractor's narrower scope is kept
+
+
+def test_the_owner_sees_the_sessions_model_use_on_the_design_page_and_an_editor_does_not(db, creator, other_user):
+    import pytest
+
+    from core.permissions import AccessDenied
+    from tests.helpers import grant
+    from tests.pages.apptest import app, texts
+
+    s = launched_session(db, creator)
+    crepo.insert_call(db, _record("facilitation.turn", "m", (1000, 200), session_id=s.id, participant_id="p"))
+    crepo.insert_call(db, _record("synthesis.extract", "m", (3000, 400), "timeout", session_id=s.id))
+    crepo.insert_call(db, _record("facilitation.turn", "m", (99, 9), session_id="another"))
+    usage = calllog.session_usage(db, creator, s.id, {"default": Price(1.0, 2.0)}).set_index("key")
+    assert set(usage.index) == {"facilitation.turn", "synthesis.extract"}         # this session's calls only
+    assert usage.loc["synthesis.extract"].failed == 1 and usage["input_tokens"].sum() == 4000
+    grant(db, creator, "session", s.id, other_user, "editor")
+    with pytest.raises(AccessDenied):
+        calllog.session_usage(db, other_user, s.id, {})
+    owner = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    assert not owner.exception and "2 calls to the model for this session" in texts(owner)
+    editor = app("pages/design.py", user=other_user, query={"s": s.id}).run()
+    assert not editor.exception and "calls to the model for this session" not in texts(editor)
