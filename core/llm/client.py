@@ -339,9 +339,9 @@ class LLMClient:
             try:
                 return self._chat_once(messages, purpose=purpose, prompt_version=prompt_version, model=model,
                                        parse=parse, params=params, attempt=attempt)
-            except (LLMRateLimited, LLMServerError, LLMConnectionError) as err:
-                wait = getattr(err, "retry_after", None)
-                if not left or isinstance(err, LLMTimeout) or (wait is not None and wait > RETRY_AFTER_MAX_S):
+            except (LLMRateLimited, LLMServerError, LLMConnectionError) as err:    # not LLMTimeout: see above
+                wait = err.retry_after
+                if not left or (wait is not None and wait > RETRY_AFTER_MAX_S):
                     raise
                 _sleep(wait if wait is not None else min(0.5 * 2 ** (retries - left), 4.0))
         raise AssertionError("unreachable")
