@@ -15,10 +15,11 @@ from core.permissions import Permission, can
 from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
 from ui.auth import allowed_or_stop, require_user
-from ui.cards import FIELD_HELP, form_cards, guide_cards
+from ui import cards
 from ui.editors import (FORM_COLUMNS, fields_from_frame, fields_from_items, form_frame, guide_frame, steps_from_frame,
                         steps_from_items)
-from ui.forms import field_error, list_errors, set_errors
+from ui.forms import KeptInputs, field_error, list_errors, set_errors
+from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
 from ui.resources import db
 from ui.share import chat_link, qr_png
@@ -58,27 +59,46 @@ brief_tab, guide_tab, form_tab, settings_tab, share_tab, access_tab = st.tabs(
     ["Brief", "Facilitation guide", "Pre-session form", "Settings", "Share & status", "Members & privacy"],
     key="tab", bind="query-params")  # the open tab survives saves (reruns) and can be linked to
 
-with brief_tab:
-    with st.form("brief"):
-        name = st.text_input("Name", value=session.name, max_chars=120)
-        field_error("brief", "name")
-        objective = st.text_area("Objective", value=session.objective)
-        field_error("brief", "objective")
-        items = st.text_area("What is critical to gather (one per line)", value="\n".join(session.critical_items))
-        field_error("brief", "critical_items")
-        context = st.text_area("Context (optional)", value=session.context)
-        field_error("brief", "context")
-        if st.form_submit_button("Save brief", type="primary"):
-            try:
-                service.update_brief(db(), user, session.id, Brief(name, objective, parse_items(items), context))
-            except InvalidInput as exc:
-                set_errors("brief", exc.errors)
-                st.rerun()
-            set_errors("brief", None)
-            saved("Brief saved. Regenerate the guide if the critical items changed.")
+# Only the open tab is drawn (a page load shows its first tab sooner); what is typed and not yet saved is kept
+# across switches (KeptInputs, the card drafts, keep_values). The table views are kept drawn: a grid's edits
+# live only in its widget.
+keep_values("guide_table", "form_table", "guide_note", "sim_n")
+brief = KeptInputs(f"brief:{session.id}", {"name": session.name, "objective": session.objective,
+                                             "items": "\n".join(session.critical_items),
+                                             "context": session.context})
+choices = KeptInputs(f"settings:{session.id}", {
+    "max_turns": session.max_turns, "anonymous": session.anonymous, "language": session.language,
+    "language_choice": session.language_choice})
+privacy = KeptInputs(f"privacy:{session.id}", {"consent": service.consent_text(session),
+                                               "redact": session.redact})
+guide = srepo.get_guide_version(db(), session.id, session.guide_version)
+guide_draft = cards.guide_draft(session.id, session.guide_version, guide.steps if guide else [])
+fields = srepo.get_form(db(), session.id)
+form_draft = cards.form_draft(session.id, fields)
 
-with guide_tab:
-    guide = srepo.get_guide_version(db(), session.id, session.guide_version)
+for _ in rendered(brief_tab, lazy=True):
+    st.text_input("Name", max_chars=120, key=brief.key("name"))
+    field_error("brief", "name")
+    st.text_area("Objective", key=brief.key("objective"))
+    field_error("brief", "objective")
+    st.text_area("What is critical to gather (one per line)", key=brief.key("items"))
+    field_error("brief", "critical_items")
+    st.text_area("Context (optional)", key=brief.key("context"))
+    field_error("brief", "context")
+    brief.unsaved_note()
+    if st.button("Save brief", type="primary"):
+        typed = brief.values()
+        try:
+            service.update_brief(db(), user, session.id, Brief(typed["name"], typed["objective"],
+                                                               parse_items(typed["items"]), typed["context"]))
+        except InvalidInput as exc:
+            set_errors("brief", exc.errors)
+            st.rerun()
+        set_errors("brief", None)
+        brief.reset()
+        saved("Brief saved. Regenerate the guide if the critical items changed.")
+
+for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     if guide:   # what is in use, and where it came from: stays on the page, unlike a message after an action
         st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} ({guide.note}), "
                    f"{guide.created_at:%Y-%m-%d %H:%M} UTC.")
@@ -101,8 +121,7 @@ with guide_tab:
             },
         )
     else:
-        guide_draft = guide_cards(session.id, session.guide_version, guide.steps if guide else [],
-                                  session.critical_items)
+        cards.guide_cards(guide_draft, session.critical_items)
     note = st.text_input("What changed (optional)", max_chars=200, key="guide_note")
     left, right = st.columns(2)
     if left.button("Save as new version", type="primary"):
@@ -168,9 +187,8 @@ with guide_tab:
             if not current and st.button("Restore this version", key=f"restore_{v.version}"):
                 saved(f"Restored as version {service.restore_guide(db(), user, session.id, v.version)}.")
 
-with form_tab:
+for _ in rendered(form_tab, lazy=not st.session_state.get("form_table")):
     st.write("Questions participants answer before the conversation. Answers become segments in the results.")
-    fields = srepo.get_form(db(), session.id)
     form_table = st.toggle("Edit as a table", key="form_table", help="A spreadsheet view of the same form.")
     if form_table:
         edited_form = st.data_editor(
@@ -186,13 +204,13 @@ with form_tab:
                 "min": st.column_config.NumberColumn("Min"),
                 "max": st.column_config.NumberColumn("Max"),
                 "share_with_model": st.column_config.CheckboxColumn("Share with AI", default=False,
-                                                                    help=FIELD_HELP["share_with_model"]),
+                                                                    help=cards.FIELD_HELP["share_with_model"]),
                 "identifying": st.column_config.CheckboxColumn("Identifying", default=False,
-                                                               help=FIELD_HELP["identifying"]),
+                                                               help=cards.FIELD_HELP["identifying"]),
             },
         )
     else:
-        form_draft = form_cards(session.id, fields)
+        cards.form_cards(form_draft)
     if st.button("Save form", type="primary"):
         new_fields = fields_from_frame(edited_form) if form_table else fields_from_items(form_draft.items())
         try:
@@ -204,29 +222,29 @@ with form_tab:
         saved("Form saved.")
     list_errors("form")
 
-with settings_tab:
-    with st.form("settings"):
-        max_turns = st.number_input("Maximum participant turns", min_value=3, max_value=200, value=session.max_turns,
-                                    help="The conversation closes with a recap after this many participant messages.")
-        anonymous = st.toggle("Anonymous participation (no account needed)", value=session.anonymous)
-        language = st.selectbox("Session language", list(LANGUAGES), index=list(LANGUAGES).index(session.language),
-                                format_func=LANGUAGES.get)
-        language_choice = st.toggle(
-            "Let participants choose their language", value=session.language_choice,
-            help="The AI facilitator then speaks their language; offline, the fixed phrases change and the "
-                 "guide's questions are asked as written.")
-        if st.form_submit_button("Save settings", type="primary"):
-            try:
-                service.save_settings(db(), user, session.id,
-                                      SessionSettings(int(max_turns), anonymous, language, language_choice))
-            except InvalidInput as exc:
-                set_errors("settings", exc.errors)
-                st.rerun()
-            set_errors("settings", None)
-            saved("Settings saved.")
+for _ in rendered(settings_tab, lazy=True):
+    st.number_input("Maximum participant turns", min_value=3, max_value=200, key=choices.key("max_turns"),
+                    help="The conversation closes with a recap after this many participant messages.")
+    st.toggle("Anonymous participation (no account needed)", key=choices.key("anonymous"))
+    st.selectbox("Session language", list(LANGUAGES), format_func=LANGUAGES.get, key=choices.key("language"))
+    st.toggle("Let participants choose their language", key=choices.key("language_choice"),
+              help="The AI facilitator then speaks their language; offline, the fixed phrases change and the "
+                   "guide's questions are asked as written.")
+    choices.unsaved_note()
+    if st.button("Save settings", type="primary"):
+        picked = choices.values()
+        try:
+            service.save_settings(db(), user, session.id, SessionSettings(
+                int(picked["max_turns"]), picked["anonymous"], picked["language"], picked["language_choice"]))
+        except InvalidInput as exc:
+            set_errors("settings", exc.errors)
+            st.rerun()
+        set_errors("settings", None)
+        choices.reset()
+        saved("Settings saved.")
     list_errors("settings")
 
-with share_tab:
+for _ in rendered(share_tab, lazy=True):
     link = chat_link(session.id)
     if session.status == "launched":
         st.write("Share this link with participants:")
@@ -311,21 +329,21 @@ with share_tab:
                 st.session_state["flash"] = f"Deleted '{session.name}'."
                 st.switch_page("Home.py")
 
-with access_tab:  # members, results visibility, public links, consent and redaction (issue 4)
+for _ in rendered(access_tab, lazy=True):  # members, results visibility, public links, consent and redaction (issue 4)
     members_editor(db(), user, "session", session.id)
     st.divider()
     visibility_and_links(db(), user, session)
     st.divider()
-    with st.form("privacy"):
-        st.markdown("**Participant privacy**")
-        consent = st.text_area("Consent text shown before the form", value=service.consent_text(session),
-                               height=120)
-        redact = st.toggle("Redact emails, phone numbers and declared names before any model call",
-                           value=session.redact)
-        if st.form_submit_button("Save privacy settings"):
-            try:
-                service.save_privacy(db(), user, session.id, consent, redact)
-            except InvalidInput as exc:
-                st.error(str(exc))
-            else:
-                saved("Privacy settings saved.")
+    st.markdown("**Participant privacy**")
+    st.text_area("Consent text shown before the form", height=120, key=privacy.key("consent"))
+    st.toggle("Redact emails, phone numbers and declared names before any model call", key=privacy.key("redact"))
+    privacy.unsaved_note()
+    if st.button("Save privacy settings"):
+        chosen = privacy.values()
+        try:
+            service.save_privacy(db(), user, session.id, chosen["consent"], chosen["redact"])
+        except InvalidInput as exc:
+            st.error(str(exc))
+        else:
+            privacy.reset()
+            saved("Privacy settings saved.")

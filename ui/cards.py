@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
@@ -23,11 +23,11 @@ class Draft:
     """An ordered list of items (dicts of field -> value) under stable ids; widget values are copied in on every
     run, so a widget Streamlit drops while it is not shown (table view) comes back with its last value."""
 
-    def __init__(self, name: str, items: Callable[[], list[dict[str, Any]]]) -> None:
-        self.name = name
+    def __init__(self, name: str, original: list[dict[str, Any]]) -> None:
+        self.name, self.original = name, original
         if name not in st.session_state:
             st.session_state[name] = {"order": [], "values": {}, "next": 0}
-            for item in items():
+            for item in original:
                 self.add(item)
         data = self.data
         for uid in data["order"]:
@@ -73,9 +73,9 @@ class Draft:
     def items(self) -> list[dict[str, Any]]:
         return [dict(self.data["values"][uid]) for uid in self.data["order"]]
 
-    def unsaved_note(self, original: list[dict[str, Any]]) -> None:
+    def unsaved_note(self) -> None:
         """Say that the draft differs from what is stored, with a way back."""
-        if self.items() != original:
+        if self.items() != self.original:
             note, undo = st.columns([4, 1], vertical_alignment="center")
             note.caption("Unsaved changes: they are kept while you work here, and take effect when you save.")
             undo.button("Discard changes", key=f"{self.name}:discard", on_click=self.discard, width="stretch")
@@ -101,10 +101,14 @@ def _fingerprint(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------ guide
 
 
-def guide_cards(session_id: str, version: int, steps: list[Step], critical_items: list[str]) -> Draft:
+def guide_draft(session_id: str, version: int, steps: list[Step]) -> Draft:
+    """The draft of a guide version's steps. Made on every run, also while its tab is closed, so typing sent with a
+    tab switch reaches it before Streamlit forgets the undrawn widgets."""
+    return Draft(f"guide_cards:{session_id}:{version}", step_items(steps))
+
+
+def guide_cards(draft: Draft, critical_items: list[str]) -> None:
     """One card per step: question, follow-up probe, the critical item it covers."""
-    original = step_items(steps)
-    draft = Draft(f"guide_cards:{session_id}:{version}", lambda: original)
     for n, uid in enumerate(draft.data["order"], start=1):
         with st.container(border=True):
             draft.card_header(uid, f"Question {n}")
@@ -119,8 +123,7 @@ def guide_cards(session_id: str, version: int, steps: list[Step], critical_items
                          "to gather; Coverage in the results counts who spoke to each.")
     st.button("Add a question", icon=":material/add:", key=f"{draft.name}:add",
               on_click=draft.add, args=({"question": "", "probe": "", "critical_item": ""},))
-    draft.unsaved_note(original)
-    return draft
+    draft.unsaved_note()
 
 
 # ------------------------------------------------------------------------------------------------- form
@@ -132,10 +135,14 @@ FIELD_HELP = {
 }
 
 
-def form_cards(session_id: str, fields: list[FormField]) -> Draft:
-    """One card per field: label, type in plain words, required, and what the type needs (options, limits)."""
+def form_draft(session_id: str, fields: list[FormField]) -> Draft:
+    """The draft of the stored form's fields (made on every run, like guide_draft)."""
     original = field_items(fields)
-    draft = Draft(f"form_cards:{session_id}:{_fingerprint(original)}", lambda: original)
+    return Draft(f"form_cards:{session_id}:{_fingerprint(original)}", original)
+
+
+def form_cards(draft: Draft) -> None:
+    """One card per field: label, type in plain words, required, and what the type needs (options, limits)."""
     for n, uid in enumerate(draft.data["order"], start=1):
         with st.container(border=True):
             draft.card_header(uid, f"Field {n}")
@@ -157,6 +164,5 @@ def form_cards(session_id: str, fields: list[FormField]) -> Draft:
     st.button("Add a field", icon=":material/add:", key=f"{draft.name}:add", on_click=draft.add,
               args=({"key": "", "label": "", "type": "short_text", "required": False, "options": "", "min": None,
                      "max": None, "share_with_model": False, "identifying": False},))
-    draft.unsaved_note(original)
-    return draft
+    draft.unsaved_note()
 

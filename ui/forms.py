@@ -1,8 +1,12 @@
-"""Inline error display for forms: errors are kept in session state under a form key."""
+"""Form helpers: inline errors kept in session state under a form key, and inputs that keep unsaved typing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
+
+from ui.lazy import keep_values
 
 
 def set_errors(form_key: str, errors: dict[str, str] | list[str] | None) -> None:
@@ -25,3 +29,51 @@ def list_errors(form_key: str) -> None:
     errors = st.session_state.get(f"_errors_{form_key}", {})
     for message in errors.values() if isinstance(errors, dict) else errors:
         st.error(message, icon=":material/error:")
+
+
+class KeptInputs:
+    """Inputs (outside st.form) whose unsaved typing survives reruns and tab switches: a lazy tab does not draw
+    them, and Streamlit forgets a widget it does not draw unless its value is written back (ui.lazy.keep_values).
+
+    Seeded from `stored` on first sight, after `reset()` (a save or Discard), and when the stored values changed
+    while nothing here was edited. Widgets take `key=inputs.key(field)` and no `value`.
+    """
+
+    def __init__(self, name: str, stored: dict[str, Any]) -> None:
+        self.name, self.stored = name, stored
+        base = st.session_state.get(self._base)
+        if base is None or (base != stored and self.values() == base):
+            for field, value in stored.items():
+                st.session_state[self.key(field)] = value
+            st.session_state[self._base] = stored
+        keep_values(*(self.key(field) for field in stored))
+
+    @property
+    def _base(self) -> str:
+        return f"{self.name}:stored"
+
+    def key(self, field: str) -> str:
+        return f"{self.name}:{field}"
+
+    def values(self) -> dict[str, Any]:
+        return {field: st.session_state.get(self.key(field)) for field in self.stored}
+
+    def changed(self) -> bool:
+        return self.values() != st.session_state[self._base]
+
+    def reset(self) -> None:
+        """Start again from what is stored at the next run (after a save)."""
+        st.session_state.pop(self._base, None)
+
+    def discard(self) -> None:
+        """Put the stored values back (a button callback: before the widgets exist)."""
+        for field, value in self.stored.items():
+            st.session_state[self.key(field)] = value
+        st.session_state[self._base] = self.stored
+
+    def unsaved_note(self) -> None:
+        """Say that the inputs differ from what is stored, with a way back."""
+        if self.changed():
+            note, undo = st.columns([4, 1], vertical_alignment="center")
+            note.caption("Unsaved changes: they are kept while you work here, and take effect when you save.")
+            undo.button("Discard changes", key=f"{self.name}:discard", on_click=self.discard, width="stretch")

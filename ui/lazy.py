@@ -1,4 +1,4 @@
-"""Tabs whose content runs only when they are open, for results pages of very large sessions."""
+"""Tabs whose content runs only when they are open: the results and design pages draw only the open tab."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def rendered(tab: DeltaGenerator, lazy: bool) -> Iterator[None]:
     know which one is open (`tab.open`). Used as `for _ in rendered(tabs[3], lazy):` in place of `with tabs[3]:`,
     the body keeps its indentation and runs once (inside the tab) or never. Hidden tabs then show nothing until
     opened, and Streamlit forgets their widgets' values when the user leaves them (`keep_values` holds the ones
-    worth keeping). The results page computes only the open tab above core.results.LAZY_TABS_ABOVE participants.
+    worth keeping; ui.forms.KeptInputs and ui.cards.Draft keep unsaved typing). The results page computes only
+    the open tab above core.results.LAZY_TABS_ABOVE participants; the design page draws only the open tab.
     """
     if lazy and getattr(tab, "open", None) is False:   # None: the tabs do not track which one is open
         return

@@ -110,7 +110,7 @@ def test_the_owner_sees_the_sessions_model_use_on_the_design_page_and_an_editor_
     grant(db, creator, "session", s.id, other_user, "editor")
     with pytest.raises(AccessDenied):
         calllog.session_usage(db, other_user, s.id, {})
-    owner = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    owner = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Share & status"}).run()
     assert not owner.exception and "2 calls to the model for this session" in texts(owner)
-    editor = app("pages/design.py", user=other_user, query={"s": s.id}).run()
+    editor = app("pages/design.py", user=other_user, query={"s": s.id, "tab": "Share & status"}).run()
     assert not editor.exception and "calls to the model for this session" not in texts(editor)

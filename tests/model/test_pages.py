@@ -117,8 +117,9 @@ def test_menu_shows_admin_link_to_admins_only(db, creator, other_user):
 # ----------------------------------------------------------------------------------------------- design
 
 
-def _design(db, creator, session_id):
-    return app("pages/design.py", user=creator, query={"s": session_id}).run()
+def _design(db, creator, session_id, tab="Facilitation guide"):
+    """The design page with `tab` open (only the open tab is drawn)."""
+    return app("pages/design.py", user=creator, query={"s": session_id, "tab": tab}).run()
 
 
 def test_design_generate_refine_and_system_prompt(db, creator, model_env):
@@ -173,7 +174,7 @@ def test_design_runs_simulated_participants(db, creator, mode, request):
     if mode == "model":
         request.getfixturevalue("model_env")
     s = launched_session(db, creator)
-    at = _design(db, creator, s.id)
+    at = _design(db, creator, s.id, "Share & status")
     at.number_input(key="sim_n").set_value(2)
     _button(at, "Run simulated participants").click().run()
     assert not at.exception
@@ -190,7 +191,7 @@ def test_form_share_flag_is_saved_from_the_design_page(db, creator):
     s = sessions.create_session(db, creator, BRIEF)
     sessions.save_form(db, creator, s.id, [FormField("email", "Email", "email"),
                                             FormField("role", "Role", "short_text", share_with_model=True)])
-    at = _design(db, creator, s.id)
+    at = _design(db, creator, s.id, "Pre-session form")
     _button(at, "Save form").click().run()
     assert not at.exception
     assert [(f.key, f.share_with_model) for f in srepo.get_form(db, s.id)] == [("email", False), ("role", True)]

@@ -27,7 +27,7 @@ def finished(db, creator):
 def test_owner_allows_quotes_with_k_on_the_design_page(db, creator, other_user):
     s = launched_session(db, creator)
     set_visibility(db, creator, s.id, "participants")
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert not at.exception
     assert not at.checkbox(key="audience_allow").value and at.number_input(key="audience_k").value == 3
     at.checkbox(key="audience_allow").check()
@@ -38,7 +38,7 @@ def test_owner_allows_quotes_with_k_on_the_design_page(db, creator, other_user):
     assert saved.audience_quotes and saved.audience_min_people == 4
 
     grant(db, creator, "session", s.id, other_user, "editor")   # editors do not get the owner's setting
-    at = app("pages/design.py", user=other_user, query={"s": s.id}).run()
+    at = app("pages/design.py", user=other_user, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert not at.exception and "Save quote setting" not in [b.label for b in at.button]
 
 

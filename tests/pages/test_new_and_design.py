@@ -3,7 +3,7 @@ import pytest
 from core.repos import sessions as srepo
 from core.sessions import create_session, list_for, set_status
 from tests.helpers import BRIEF
-from tests.pages.apptest import app, texts
+from tests.pages.apptest import app, open_tab, texts
 
 PROTECTED = ["pages/new.py", "pages/design.py", "pages/results.py"]
 
@@ -55,17 +55,17 @@ def test_design_brief_errors_and_save(db, creator):
     at = app("pages/design.py", user=creator, query={"s": s.id}).run()
     assert not at.exception
     at.text_area[0].input("short")
-    at.button(key="FormSubmitter:brief-Save brief").click().run()
+    button(at, "Save brief").click().run()
     assert "at least 10 characters" in " ".join(e.value for e in at.error)
     assert srepo.get_session(db, s.id).objective == BRIEF.objective
     at.text_area[0].input("A better, longer objective")
-    at.button(key="FormSubmitter:brief-Save brief").click().run()
+    button(at, "Save brief").click().run()
     assert srepo.get_session(db, s.id).objective == "A better, longer objective"
 
 
 def test_design_guide_regenerate_and_restore_make_versions(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Facilitation guide")
     next(b for b in at.button if b.label == "Regenerate from the brief").click().run()
     assert srepo.get_session(db, s.id).guide_version == 2
     assert "Generated version 2" in texts(at)
@@ -75,7 +75,7 @@ def test_design_guide_regenerate_and_restore_make_versions(db, creator):
 
 def test_design_launch_shows_absolute_link_and_qr(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Share & status")
     next(b for b in at.button if b.label == "Launch").click().run()
     assert srepo.get_session(db, s.id).status == "launched"
     codes = [c.value for c in at.code]
@@ -85,17 +85,17 @@ def test_design_launch_shows_absolute_link_and_qr(db, creator):
 
 def test_design_settings_rejects_nothing_valid_and_saves(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Settings")
     next(n for n in at.number_input if n.label == "Maximum participant turns").set_value(12)
     next(t for t in at.toggle if t.label.startswith("Anonymous participation")).set_value(False)
-    at.button(key="FormSubmitter:settings-Save settings").click().run()
+    button(at, "Save settings").click().run()
     row = srepo.get_session(db, s.id)
     assert (row.max_turns, row.anonymous) == (12, False)
 
 
 def test_design_delete_needs_the_name(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Share & status")
     delete = next(b for b in at.button if b.label == "Delete permanently")
     assert delete.disabled
     next(t for t in at.text_input if t.label == "Type the session name to confirm").input("Team retro").run()
@@ -106,7 +106,7 @@ def test_design_delete_needs_the_name(db, creator):
 def test_design_close_and_reopen(db, creator):
     s = create_session(db, creator, BRIEF)
     set_status(db, creator, s.id, "launched")
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Share & status")
     next(b for b in at.button if b.label == "Close").click().run()
     assert srepo.get_session(db, s.id).status == "launched"         # not before it is confirmed
     at.button(key="close_cancelled").click().run()
@@ -118,6 +118,11 @@ def test_design_close_and_reopen(db, creator):
     assert srepo.get_session(db, s.id).status == "launched"
 
 
+def design(user, session, tab: str):
+    """The design page of `session` with `tab` open (only the open tab is drawn)."""
+    return open_tab(app("pages/design.py", user=user, query={"s": session.id}).run(), tab)
+
+
 def button(at, label: str, n: int = 0, editor: str = ""):
     """The n-th button with that label (of the guide's or the form's cards when `editor` says which)."""
     return [b for b in at.button if b.label == label and (b.key or "").startswith(editor)][n]
@@ -126,7 +131,7 @@ def button(at, label: str, n: int = 0, editor: str = ""):
 def test_guide_cards_add_move_delete_and_save_a_new_version(db, creator):
     s = create_session(db, creator, BRIEF)
     before = srepo.get_guide_version(db, s.id, 1).steps
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Facilitation guide")
     questions = [t for t in at.text_area if t.label == "Question"]
     assert [q.value for q in questions] == [step.question for step in before]
     assert button(at, "Move up").disabled and button(at, "Move down", len(before) - 1).disabled
@@ -148,7 +153,7 @@ def test_guide_cards_add_move_delete_and_save_a_new_version(db, creator):
 
 def test_guide_cards_refuse_an_empty_question_and_keep_the_draft(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Facilitation guide")
     button(at, "Add a question").click().run()
     [t for t in at.text_input if t.label.startswith("Follow-up")][-1].input("Why?").run()
     button(at, "Save as new version").click().run()
@@ -159,7 +164,7 @@ def test_guide_cards_refuse_an_empty_question_and_keep_the_draft(db, creator):
 
 def test_form_cards_add_a_choice_field_reorder_delete_and_save(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = design(creator, s, "Pre-session form")
     start = len([t for t in at.text_input if t.label == "Label"])
     button(at, "Add a field").click().run()
     [t for t in at.text_input if t.label == "Label"][-1].input("Which team are you in?").run()
@@ -187,10 +192,40 @@ def test_form_cards_add_a_choice_field_reorder_delete_and_save(db, creator):
 
 def test_a_saved_banner_never_stays_beside_a_new_error(db, creator):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
-    at.button(key="FormSubmitter:settings-Save settings").click().run()
+    at = design(creator, s, "Settings")
+    button(at, "Save settings").click().run()
     assert "Settings saved." in [m.value for m in at.success]
+    open_tab(at, "Brief")
     at.text_area[0].input("short")
-    at.button(key="FormSubmitter:brief-Save brief").click().run()
+    button(at, "Save brief").click().run()
     assert "at least 10 characters" in " ".join(e.value for e in at.error)
     assert not at.success
+
+
+def test_unsaved_brief_and_settings_survive_tab_switches_until_saved_or_discarded(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at.text_area[0].input("An objective typed and not saved yet").run()
+    assert "Unsaved changes" in texts(at)
+    open_tab(at, "Settings")                       # the brief is not drawn now
+    assert not [t for t in at.text_area if t.label == "Objective"]
+    next(n for n in at.number_input if n.label == "Maximum participant turns").set_value(9).run()
+    open_tab(at, "Brief")
+    assert at.text_area[0].value == "An objective typed and not saved yet"
+    assert srepo.get_session(db, s.id).objective == BRIEF.objective     # nothing saved by switching
+    button(at, "Discard changes").click().run()
+    assert at.text_area[0].value == BRIEF.objective and "Unsaved changes" not in texts(at)
+    open_tab(at, "Settings")
+    assert next(n for n in at.number_input if n.label == "Maximum participant turns").value == 9
+    button(at, "Save settings").click().run()
+    assert srepo.get_session(db, s.id).max_turns == 9 and "Unsaved changes" not in texts(at)
+
+
+def test_typing_sent_with_a_tab_switch_reaches_the_draft(db, creator):
+    s = create_session(db, creator, BRIEF)
+    at = design(creator, s, "Facilitation guide")
+    [t for t in at.text_area if t.label == "Question"][0].input("Typed, then another tab clicked at once")
+    open_tab(at, "Brief")                          # one run carries both the typing and the switch
+    open_tab(at, "Facilitation guide")
+    assert [t for t in at.text_area if t.label == "Question"][0].value == "Typed, then another tab clicked at once"
+    assert "Unsaved changes" in texts(at)

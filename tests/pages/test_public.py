@@ -1,3 +1,5 @@
+import re
+
 from core import conversation
 from core.sharing import create_public_link, revoke_public_link, set_audience_quotes, set_visibility
 from core.synthesis.pipeline import synthesize
@@ -38,7 +40,8 @@ def test_public_link_shows_only_chosen_sections_and_dies_when_revoked(db, creato
     assert "not allowed quotes" in texts(at)           # quotes and transcripts need the owner's explicit consent
     set_audience_quotes(db, creator, s.id, True, 3)
     at = app("pages/public.py", query={"t": full}).run()
-    assert at.get("chat_message") and "Participant 1" in texts(at) and "marker-" in texts(at)
+    # quoted by number (which participants a theme quotes depends on the clustering, not fixed here)
+    assert at.get("chat_message") and re.search(r"Participant \d", texts(at)) and "marker-" in texts(at)
 
     revoke_public_link(db, creator, s.id, token)
     at = app("pages/public.py", query={"t": token}).run()

@@ -21,7 +21,7 @@ def issued_code(at) -> str:
 
 def test_owner_gets_an_invitation_link_once_and_it_grants_the_role(db, creator, other_user):
     s = create_session(db, creator, BRIEF)
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     next(t for t in at.text_input if t.label == "Invite: who is it for?").input("bob@example.org")
     at.button(key=f"FormSubmitter:invite_{s.id}-Create invitation").click().run()
     assert not at.exception
@@ -31,7 +31,8 @@ def test_owner_gets_an_invitation_link_once_and_it_grants_the_role(db, creator, 
 
     next(b for b in at.button if b.label == "Done: hide the code").click().run()
     assert code not in texts(at)
-    again = app("pages/design.py", user=creator, query={"s": s.id}).run()  # a new visit: never shown again
+    # a new visit: never shown again
+    again = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert code not in texts(again) and "invitation for bob@example.org" in texts(again)
 
     claim_invitation(db, other_user, code)
@@ -56,12 +57,12 @@ def test_leaving_public_on_the_design_page_revokes_the_links(db, creator):
     s = create_session(db, creator, BRIEF)
     set_visibility(db, creator, s.id, "public")
     token = create_public_link(db, creator, s.id, ["summary"])
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert "revokes these links for good" in texts(at)
     at.radio(key="visibility").set_value("members").run()
     assert "1 public link(s) revoked for good" in texts(at)
     set_visibility(db, creator, s.id, "public")
-    at = app("pages/design.py", user=creator, query={"s": s.id}).run()
+    at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert token not in texts(at)
     assert arepo.get_public_link(db, token).revoked_at is not None
     with pytest.raises(AccessDenied):  # back to public, the old link stays dead
