@@ -58,6 +58,7 @@ class LLMClient:
         # set once the endpoint answered `response_format: json_schema` with an error (llama.cpp's server: HTTP
         # 500) and then gave valid JSON asked in words: its structured calls ask in words from then on
         self._schema_in_words = False
+        self._ask_stream_usage = True    # False once the server refused `stream_options` (see _open_stream)
         self._client = openai.OpenAI(
             api_key=settings.api_key or PLACEHOLDER_KEY,
             # explicit, so OPENAI_BASE_URL in the environment cannot override the settings
@@ -152,15 +153,7 @@ class LLMClient:
                 # a participant waits: queue for a slot no longer than for a first word, then let the
                 # offline facilitator answer
                 slot.enter_context(self._gate.slot(self.settings.first_token_s, self._host))
-                response = self._client.with_options(
-                    timeout=min(self.settings.timeout_s, self.settings.first_token_s), max_retries=0,
-                ).chat.completions.create(
-                    model=model,
-                    messages=_wire(messages),
-                    stream=True,
-                    stream_options={"include_usage": True},
-                    max_tokens=cap,
-                )
+                response = self._open_stream(model=model, messages=_wire(messages), stream=True, max_tokens=cap)
                 for chunk in response:
                     chunks += 1
                     if chunk.usage is not None:
@@ -214,6 +207,21 @@ class LLMClient:
             slot.close()
         self._gate.outcome(None)
         record("ok")
+
+    def _open_stream(self, **request: Any) -> Any:
+        """Start a streamed completion, asking for the usage figures unless this server refused to be asked."""
+        chat = self._client.with_options(
+            timeout=min(self.settings.timeout_s, self.settings.first_token_s), max_retries=0).chat.completions
+        if not self._ask_stream_usage:
+            return chat.create(**request)
+        try:
+            return chat.create(**request, stream_options={"include_usage": True})
+        except (openai.BadRequestError, openai.UnprocessableEntityError):
+            # some compatible servers refuse the `stream_options` field itself (400/422): ask once more without
+            # it (the app then counts the tokens), and remember when that worked
+            response = chat.create(**request)
+            self._ask_stream_usage = False
+            return response
 
     def structured(
         self,

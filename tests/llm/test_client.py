@@ -544,3 +544,27 @@ def test_a_stream_without_usage_is_counted_by_the_app_and_marked(make_client: Ma
     counted, reported = records
     assert counted.tokens_estimated and (counted.input_tokens, counted.output_tokens) == (3, 7)
     assert not reported.tokens_estimated and reported.input_tokens == 3     # the server's own figures
+
+
+def test_a_server_that_refuses_stream_options_is_asked_without_them_from_then_on(make_client: MakeClient,
+                                                                                 fake_openai: FakeOpenAI) -> None:
+    client, records = make_client()
+    refusal = {"status": 400, "message": "Unrecognized request argument supplied: stream_options"}
+    fake_openai.script(refusal, {"content": "How was the sprint for you?"}, {"content": "And then?"})
+    assert "".join(client.stream(USER, purpose="facilitation", prompt_version="v1")) == "How was the sprint for you?"
+    assert "".join(client.stream(USER, purpose="facilitation", prompt_version="v1")) == "And then?"
+    sent = [r["body"] for r in fake_openai.requests("/v1/chat/completions")]
+    assert ["stream_options" in body for body in sent] == [True, False, False]
+    assert [r.outcome for r in records] == ["ok", "ok"] and all(r.tokens_estimated for r in records)
+
+
+def test_a_refusal_for_another_reason_is_not_taken_for_a_stream_options_refusal(make_client: MakeClient,
+                                                                               fake_openai: FakeOpenAI) -> None:
+    client, records = make_client()
+    too_long = {"status": 400, "message": "This model's maximum context length is 8192 tokens."}
+    fake_openai.script(too_long, too_long, {"content": "Fine now."})
+    with pytest.raises(LLMRequestError):
+        list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
+    assert "stream_options" in fake_openai.requests("/v1/chat/completions")[-1]["body"]   # still asked
+    assert not records[-1].tokens_estimated
