@@ -1,7 +1,9 @@
 """Exports of a session: participants (CSV, XLSX), transcripts (JSON, Markdown), themes and assignments (CSV,
 JSON), a report (Markdown, self-contained HTML with the charts) and a REFI-QDA project (.qdpx).
 
-Every export checks access first. Participant text is escaped in Markdown and HTML (it is data, never markup).
+Every export checks access first. Participant text is escaped in Markdown and HTML (it is data, never markup), and
+never becomes a spreadsheet formula: CSV cells that start like one get a leading single quote unless `raw_cells`,
+XLSX cells are always string cells (core.cells).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 
 import pandas as pd
 
+from core.cells import defused_frame, force_text_cells
 from core.db import Database
 from core.permissions import Permission
 from core.repos import synthesis as synrepo
@@ -29,12 +32,17 @@ ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "them
 md_escape = markdown_text  # participant text in Markdown exports: literal, never active, readable raw
 
 
-def export_session(db: Database, user: User | None, session_id: str, fmt: str) -> bytes:
+def export_session(db: Database, user: User | None, session_id: str, fmt: str, *, raw_cells: bool = False) -> bytes:
+    """The export `fmt` of a session. `raw_cells`: CSV cells exactly as typed, even when a spreadsheet app would run
+    them as formulas (for tools that read CSV as data; never the default)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
     get_for(db, user, session_id, Permission.EXPORT)
     if fmt.startswith("transcripts") or fmt == "qdpx":
         get_for(db, user, session_id, Permission.VIEW_TRANSCRIPTS)
+    if fmt in _CSV_TABLES:
+        table = _CSV_TABLES[fmt](db, user, session_id)
+        return (table if raw_cells else defused_frame(table)).to_csv(index=False).encode("utf-8")
     return _BUILDERS[fmt](db, user, session_id)
 
 
@@ -53,15 +61,12 @@ def participants_table(db: Database, user: User | None, session_id: str) -> pd.D
     return table
 
 
-def _participants_csv(db, user, sid) -> bytes:
-    return participants_table(db, user, sid).to_csv(index=False).encode("utf-8")
-
-
 def _participants_xlsx(db, user, sid) -> bytes:
     buf = io.BytesIO()
     table = participants_table(db, user, sid)
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         table.to_excel(writer, index=False, sheet_name="Participants")
+        force_text_cells(writer.sheets["Participants"])   # "=…" answers stay text, never formulas
     return buf.getvalue()
 
 
@@ -129,10 +134,6 @@ def themes_table(view: SynthesisView) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _themes_csv(db, user, sid) -> bytes:
-    return themes_table(_view(db, user, sid)).to_csv(index=False).encode("utf-8")
-
-
 def _run_info(view: SynthesisView) -> dict:
     r = view.run
     return {"id": r.id, "kind": r.kind, "mode": r.mode, "model": r.model, "embedder": r.embedder, "params": r.params,
@@ -170,10 +171,6 @@ def assignments_table(db: Database, view: SynthesisView) -> pd.DataFrame:
         "theme_label": pairs["theme_id"].map(labels),
     })
     return out.sort_values(["response_id", "theme_id"]).reset_index(drop=True)
-
-
-def _assignments_csv(db, user, sid) -> bytes:
-    return assignments_table(db, _view(db, user, sid)).to_csv(index=False).encode("utf-8")
 
 
 def _assignments_json(db, user, sid) -> bytes:
@@ -283,10 +280,14 @@ def _qdpx(db, user, sid) -> bytes:
     return build_qdpx(db, user, sid, view)
 
 
+_CSV_TABLES = {
+    "participants-csv": participants_table,
+    "themes-csv": lambda db, user, sid: themes_table(_view(db, user, sid)),
+    "assignments-csv": lambda db, user, sid: assignments_table(db, _view(db, user, sid)),
+}
 _BUILDERS = {
-    "participants-csv": _participants_csv, "participants-xlsx": _participants_xlsx,
+    "participants-xlsx": _participants_xlsx,
     "transcripts-json": _transcripts_json, "transcripts-md": _transcripts_md,
-    "themes-csv": _themes_csv, "themes-json": _themes_json,
-    "assignments-csv": _assignments_csv, "assignments-json": _assignments_json,
+    "themes-json": _themes_json, "assignments-json": _assignments_json,
     "report-md": _report_md, "report-html": _report_html, "qdpx": _qdpx,
 }

@@ -119,7 +119,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = _db()
     user = _operator_for_session(db, args.session_id, args.as_user)
     try:
-        data = export_session(db, user, args.session_id, args.format)
+        data = export_session(db, user, args.session_id, args.format, raw_cells=args.raw_cells)
     except (AccessDenied, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -157,4 +157,7 @@ def add_commands(sub) -> None:
     exp.add_argument("--format", required=True, choices=list(FORMATS))
     exp.add_argument("--out", required=True, help="output file, or - for standard output")
     exp.add_argument("--as", dest="as_user", metavar="USERNAME", help="act as this user (default: the owner)")
+    exp.add_argument("--raw-cells", action="store_true",
+                     help="CSV cells exactly as typed, even those a spreadsheet app would run as formulas "
+                          "(=, +, -, @ first); by default such cells start with a single quote")
     exp.set_defaults(func=cmd_export)

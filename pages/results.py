@@ -364,9 +364,14 @@ for _ in rendered(tabs[8], lazy):
         st.stop()
 
     fmt = st.selectbox("Format", list(FORMATS), format_func=lambda f: FORMATS[f].label, key="export_fmt")
+    raw = FORMATS[fmt].extension == "csv" and st.checkbox(
+        "Cells exactly as typed", key="export_raw",
+        help="By default a cell that starts with =, +, - or @ gets a leading ' so that Excel, LibreOffice or Google "
+             "Sheets show it as text instead of running it as a formula. Tick this only for tools that read the "
+             "file as data.")
     if st.button("Prepare export", key="export_go"):
         try:
-            data = export_session(db(), user, session_id, fmt)
+            data = export_session(db(), user, session_id, fmt, raw_cells=raw)
         except AccessDenied as exc:
             st.error(str(exc))
         else:
