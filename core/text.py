@@ -54,9 +54,15 @@ def word_count(text: str) -> int:
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:=\"'/@%^;?,])")
 
 
+# Escapes do not stop GitHub-flavoured Markdown's autolinks ("http://…", "www.…" become links after unescaping):
+# an invisible word joiner after the scheme's colon and after "www" breaks them, the text reads the same.
+_MD_ESCAPED_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(\\:)(?=\\/\\/)|(?<=\bwww)(?=\\\.)")
+
+
 def escape_markdown(text: str) -> str:
-    """Text as literal Markdown (no images, HTML or formatting), line breaks kept."""
-    return _MD_PUNCT.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """Text as literal Markdown (no images, HTML, formatting or links), line breaks kept."""
+    escaped = _MD_PUNCT.sub(r"\\\1", str(text))
+    return _MD_ESCAPED_AUTOLINK.sub(lambda m: (m.group(1) or "") + "\u2060", escaped).replace("\n", "  \n")
 
 
 # What can act in a Markdown file people read raw and in any renderer: emphasis, code, links and images, HTML,

@@ -17,7 +17,7 @@ from core.repos import sessions as srepo
 from ui.chat_view import render_form, show_message
 from ui.resources import db
 from ui.results_view import show_summary, show_themes
-from ui.safe import show_text
+from ui.safe import escape_markdown, show_text
 from ui.scroll import scroll_into_view
 
 st.set_page_config(page_title="Harmonica", page_icon=":material/forum:", layout="centered")
@@ -47,7 +47,7 @@ else:
 
         signed_in = current_user()
         if signed_in is None:
-            st.title(session.name)
+            st.title(escape_markdown(session.name))
             st.info("This session is for signed-in participants. Please sign in, then open the link again.")
             st.page_link("Home.py", label="Sign in")
             st.stop()
@@ -56,8 +56,8 @@ else:
     if session.language_choice:
         lang = st.selectbox("Language", list(LANGUAGES), index=list(LANGUAGES).index(session.language),
                             format_func=LANGUAGES.get, key="language")
-    st.title(session.name)
-    st.write(session.objective)
+    st.title(escape_markdown(session.name))
+    st.markdown(escape_markdown(session.objective))
     st.markdown("**What happens to your words**")
     show_text(consent_text(session))  # written by the organiser: shown literally
     st.caption("Keep the address of this page once you start: it resumes your conversation.")
@@ -92,7 +92,7 @@ else:
 
 # --- the conversation ---------------------------------------------------------------------------------
 lang = chat.language
-st.title(chat.session.name)
+st.title(escape_markdown(chat.session.name))
 if chat.finished:
     st.success("You have finished this conversation. Thank you!")
 else:

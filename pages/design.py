@@ -22,6 +22,7 @@ from ui.forms import KeptInputs, field_error, list_errors, set_errors
 from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
 from ui.resources import db
+from ui.safe import escape_markdown
 from ui.share import chat_link, qr_png
 from ui.sharing import members_editor, visibility_and_links
 
@@ -32,7 +33,7 @@ show_menu(user)
 session = allowed_or_stop(lambda: service.get_for(db(), user, st.query_params.get("s", ""), Permission.EDIT))
 
 STATUS = {"draft": "Draft: not open to participants", "launched": "Open to participants", "closed": "Closed"}
-st.title(session.name)
+st.title(escape_markdown(session.name))
 st.caption(f"{STATUS[session.status]} · guide version {session.guide_version}")
 if flash := st.session_state.pop("flash", None):
     st.success(flash)
@@ -100,10 +101,10 @@ for _ in rendered(brief_tab, lazy=True):
 
 for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     if guide:   # what is in use, and where it came from: stays on the page, unlike a message after an action
-        st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} ({guide.note}), "
+        st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} ({escape_markdown(guide.note)}), "
                    f"{guide.created_at:%Y-%m-%d %H:%M} UTC.")
     if problem := st.session_state.get(GUIDE_PROBLEM):
-        st.error(problem, icon=":material/error:")
+        st.error(escape_markdown(problem), icon=":material/error:")   # may quote the server's answer
     st.write("Participants are asked one step at a time, in this order. A thin answer gets the step's probe once.")
     table = st.toggle("Edit as a table", key="guide_table", help="A spreadsheet view of the same guide, for "
                       "many quick edits; reorder rows there by changing their Order numbers.")
@@ -138,7 +139,7 @@ for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     list_errors("guide")
     if guide:
         for warning in validate_guide(guide.steps, session.critical_items)[1]:
-            st.warning(warning)
+            st.warning(escape_markdown(warning))   # names a critical item
 
     # --- model mode: generate, refine, prompt transparency (issue 3) ------------------------------------
     model = modes.client(db())
@@ -174,13 +175,15 @@ for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
             st.caption("What the model facilitator receives at the first turn (later turns add the current step "
                        "and this participant's recent messages only).")
             shared = {f.label: "(their answer)" for f in srepo.get_form(db(), session.id) if f.share_with_model}
-            st.code(preview_prompt(session.name, session.objective, session.language, guide.steps if guide else [],
-                                   shared), language=None, wrap_lines=True)
+            # st.text, not st.code: the code block's script is the heaviest the guide tab would load (0.5 s of a
+            # page load in bench/page_speed.py)
+            st.text(preview_prompt(session.name, session.objective, session.language, guide.steps if guide else [],
+                                   shared))
 
     st.subheader("Versions")
     for v in srepo.list_guide_versions(db(), session.id):
         current = " (current)" if v.version == session.guide_version else ""
-        with st.expander(f"Version {v.version}{current} · {v.note} · {v.created_at:%Y-%m-%d %H:%M} UTC"):
+        with st.expander(f"Version {v.version}{current} · {escape_markdown(v.note)} · {v.created_at:%Y-%m-%d %H:%M} UTC"):
             for i, s in enumerate(v.steps, start=1):
                 st.text(f"{i}. {s.question}" + (f"\n   probe: {s.probe}" if s.probe else "")
                         + (f"\n   covers: {s.critical_item}" if s.critical_item else ""))

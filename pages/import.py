@@ -7,6 +7,7 @@ from core.results import start_synthesis
 from ui.auth import require_user
 from ui.menu import show_menu
 from ui.resources import db
+from ui.safe import escape_markdown
 
 st.set_page_config(page_title="Import answers · Harmonica", layout="wide")
 user = require_user()
@@ -24,10 +25,10 @@ try:
     frame = read_table(data)
 except ImportProblem as exc:
     for message in exc.messages:
-        st.error(message)
+        st.error(escape_markdown(message))   # may quote the file's headers
     st.stop()
 for warning in frame.attrs.get("warnings", []):
-    st.warning(warning)
+    st.warning(escape_markdown(warning))   # may quote the file's headers
 st.caption(f"{len(frame):,} rows, {len(frame.columns)} columns. First rows:")
 st.dataframe(frame.head(5), hide_index=True)
 columns = list(frame.columns)

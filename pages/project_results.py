@@ -10,7 +10,7 @@ from ui.charts import session_share_heatmap
 from ui.menu import show_menu
 from ui.resources import db
 from ui.results_view import show_summary, show_themes
-from ui.safe import show_text
+from ui.safe import escape_markdown, show_text
 
 st.set_page_config(page_title="Project synthesis · Harmonica", layout="wide")
 user = require_user()
@@ -19,7 +19,7 @@ show_menu(user)
 project_id = st.query_params.get("p", "")
 pv = allowed_or_stop(lambda: project_view(db(), user, project_id), "pages/projects.py", "Back to projects")
 
-st.title(f"Project synthesis: {pv.project.title}")
+st.title(f"Project synthesis: {escape_markdown(pv.project.title)}")
 st.page_link("pages/projects.py", label="Back to the project", icon=":material/folder:",
              query_params={"p": pv.project.id})
 

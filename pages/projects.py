@@ -10,6 +10,7 @@ from core.text import plural
 from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
 from ui.resources import db
+from ui.safe import escape_markdown
 from ui.sharing import members_editor
 
 st.set_page_config(page_title="Projects · Harmonica", layout="wide")
@@ -46,7 +47,7 @@ if not project_id:
 project = allowed_or_stop(lambda: projects.get_project(db(), user, project_id), "pages/projects.py",
                           "Back to projects")
 
-st.title(project.title)
+st.title(escape_markdown(project.title))
 if project.description:
     st.text(project.description)
 session_ids = set(projects.project_session_ids(db(), user, project.id))

@@ -18,7 +18,7 @@ except AccessDenied as exc:
     st.stop()
 view, session, sections = shared.view, shared.session, shared.sections
 
-st.title(session.name)
+st.title(escape_markdown(session.name))
 st.caption("Shared read-only by the organisers. Participants are shown by number only.")
 if shared.withheld:
     st.caption("Participants' own words are not shown here: the organisers have not allowed quotes for this link.")

@@ -30,7 +30,7 @@ session_id = st.query_params.get("s", "")
 session = allowed_or_stop(lambda: results_session(db(), user, session_id))
 
 caps = capabilities(db(), user, session_id)
-st.title(f"Results: {session.name}")
+st.title(f"Results: {escape_markdown(session.name)}")
 st.page_link("pages/design.py", label="Design this session", query_params={"s": session_id})
 
 

@@ -32,7 +32,7 @@ def texts(at: AppTest) -> str:
                  "success", "code"):
         parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
     # Participant text is shown with every punctuation mark backslash-escaped (ui.safe): read it back plain.
-    return re.sub(r"\\([^\w\s])", r"\1", "\n".join(parts)).replace("  \n", "\n")
+    return re.sub(r"\\([^\w\s])", r"\1", "\n".join(parts)).replace("  \n", "\n").replace("\u2060", "")
 
 
 def open_tab(at: AppTest, name: str) -> AppTest:
