@@ -10,6 +10,7 @@ The database file and its write-ahead log are readable by their owner only (0600
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,7 @@ class Database:
             _owner_only(self.path)
             _owner_only(self._wal)
         self._write_lock = threading.RLock()
+        self.closed = False
         with self.write() as cur:
             apply_migrations(cur)
 
@@ -116,7 +118,47 @@ class Database:
             return cur.execute(sql, params).df()
 
     def close(self) -> None:
+        self.closed = True
         self._conn.close()
+
+    def copy_to(self, target: Path) -> None:
+        """A consistent copy of the whole database into the new file `target` (core.backup): taken under the write
+        lock, in one statement, so it holds every table as of one moment."""
+        with self._write_lock:
+            cur = self._conn.cursor()
+            try:
+                source = cur.execute("SELECT current_database()").fetchone()[0]
+                cur.execute(f"ATTACH {sql_literal(str(target))} AS harmonica_copy")
+                try:
+                    cur.execute(f"COPY FROM DATABASE {sql_identifier(source)} TO harmonica_copy")
+                finally:
+                    cur.execute("DETACH harmonica_copy")
+            finally:
+                cur.close()
+
+    def replace_file(self, source: Path) -> None:
+        """Put a copy of the database file `source` in place of this one and reopen it, migrated (core.backup).
+        Operations running at that moment fail; later ones see the new data."""
+        with self._write_lock:
+            self._conn.close()      # checkpoints: the write-ahead log is folded into the file and removed
+            try:
+                if self._wal is not None:
+                    self._wal.unlink(missing_ok=True)
+                shutil.copyfile(source, self.path)
+            finally:
+                self._conn = duckdb.connect(str(self.path))
+            _owner_only(self.path)
+            with self.write() as cur:
+                apply_migrations(cur)
+
+
+def sql_literal(text: str) -> str:
+    """A string literal for the few statements that take no parameters (ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 _open: dict[Path, Database] = {}

@@ -33,6 +33,7 @@ def db_path(tmp_path, monkeypatch):
     path = tmp_path / "harmonica.duckdb"
     monkeypatch.setenv("HARMONICA_DB", str(path))
     monkeypatch.setenv("HARMONICA_SECRETS_DIR", str(tmp_path / "secrets"))
+    monkeypatch.setenv("HARMONICA_BACKUP_EVERY_H", "0")   # no snapshot at each test's first page run
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HARMONICA_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     config.settings.cache_clear()

@@ -44,6 +44,7 @@ PAGES = {
     "pages/account.py": (lambda w: {}, "Your account", {"viewer", "editor", "owner", "outsider", "admin"}),
     "pages/users.py": (lambda w: {}, "Audit log", {"admin"}),
     "pages/admin.py": (lambda w: {}, "Admin settings", {"admin"}),
+    "pages/backups.py": (lambda w: {}, "Snapshots of the whole database", {"admin"}),
     # the participant page needs no account; everyone may take part through the link
     "pages/chat.py": (lambda w: {"s": w["session"]}, SECRET, set(ACTORS)),
     "pages/public.py": (lambda w: {"t": w["public_token"]}, SECRET, set(ACTORS)),

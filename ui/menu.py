@@ -19,6 +19,7 @@ def show_menu(user: User) -> None:
         if user.is_admin:  # model mode settings and call log (issue 3)
             st.page_link("pages/admin.py", label="Admin", icon=":material/settings:")
             st.page_link("pages/users.py", label="Users and audit", icon=":material/admin_panel_settings:")
+            st.page_link("pages/backups.py", label="Backups", icon=":material/backup:")
         st.divider()
         st.caption(f"Signed in as {user.username}" + (" (admin)" if user.is_admin else ""))
         # The authenticator built by this run's access check (a second one would clash).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import backup
 from core.config import settings
 from core.db import Database, open_database
 from ui.errors import install as install_error_handler
@@ -15,4 +16,6 @@ def db() -> Database:
     message with a reference, and its traceback goes to the log.
     """
     install_error_handler()
-    return open_database(settings().db_path)
+    database = open_database(settings().db_path)
+    backup.start_worker(database)   # snapshots from inside the process that holds the file (once per process)
+    return database

@@ -48,6 +48,7 @@ def clean_env(workdir: Path) -> dict[str, str]:
     env["HARMONICA_DB"] = str(workdir / "h.duckdb")
     env["HARMONICA_SECRETS_DIR"] = str(workdir / "secrets")
     env["HARMONICA_OFFLINE"] = "1"  # even if a developer's secrets.toml names a model
+    env["HARMONICA_BACKUP_EVERY_H"] = "0"  # no snapshot at start (asked-for ones are still taken)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
