@@ -1,6 +1,9 @@
-"""Process-wide resources for pages: the database."""
+"""Process-wide resources for pages: the database, its backup worker, and imports warmed in the background."""
 
 from __future__ import annotations
+
+import importlib
+import threading
 
 from core import backup
 from core.config import settings
@@ -18,4 +21,20 @@ def db() -> Database:
     install_error_handler()
     database = open_database(settings().db_path)
     backup.start_worker(database)   # snapshots from inside the process that holds the file (once per process)
+    _warm_imports()
     return database
+
+
+# What the results and design pages import (~1.5 s on 2 cores): imported in the background during the process's
+# first page run (usually the sign-in page), so the first Results a person opens does not wait for them.
+_HEAVY = ("core.results", "core.export", "core.synthesis.pipeline", "core.synthesis.figures", "ui.results_view",
+          "ui.charts", "core.generation", "core.simulation", "ui.cards", "ui.sharing")
+_warmed = threading.Event()
+
+
+def _warm_imports() -> None:
+    if _warmed.is_set():
+        return
+    _warmed.set()
+    threading.Thread(target=lambda: [importlib.import_module(name) for name in _HEAVY], name="harmonica-warm-up",
+                     daemon=True).start()
