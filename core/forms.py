@@ -156,7 +156,7 @@ def _check_value(f: FormField, value: Any) -> tuple[str | None, str]:
             return "Please choose one of the options.", ""
         return None, str(value)
     if f.type == "multiple_choice":
-        values = [value] if isinstance(value, str) else list(value)
+        values = list(value) if isinstance(value, (list, tuple, set)) else [value]   # one value as one choice
         if any(str(v) not in f.options for v in values):
             return "Please choose among the options.", ""
         return None, json.dumps([str(v) for v in values])
