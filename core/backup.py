@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from core.config import live
-from core.db import Database, _owner_only, sql_identifier, sql_literal
+from core.db import Database, owner_only, sql_identifier, sql_literal
 from core.permissions import require_admin
 from core.repos.access import insert_audit
 from core.repos.users import User
@@ -101,7 +101,7 @@ def take_snapshot(db: Database, reason: str = "manual", keep: int | None = None)
     partial = path.with_name(path.name + ".partial")
     db.copy_to(partial)
     os.replace(partial, path)      # a snapshot is either complete or absent
-    _owner_only(path)
+    owner_only(path)
     prune(db, keep if keep is not None else keep_count())
     return next(s for s in list_snapshots(db) if s.path == path)
 

@@ -28,7 +28,7 @@ class DatabaseLocked(RuntimeError):
 PRIVATE_MODE = 0o600
 
 
-def _owner_only(path: Path) -> None:
+def owner_only(path: Path) -> None:
     """Make an existing file readable and writable by its owner only."""
     try:
         if os.stat(path).st_mode & 0o777 != PRIVATE_MODE:
@@ -52,8 +52,8 @@ class Database:
         # while it holds nothing yet (or, made by an older version, before anything else reads it).
         self._wal = None if str(path) == ":memory:" else Path(f"{self.path}.wal")
         if self._wal is not None:
-            _owner_only(self.path)
-            _owner_only(self._wal)
+            owner_only(self.path)
+            owner_only(self._wal)
         self._write_lock = threading.RLock()
         self.closed = False
         with self.write() as cur:
@@ -147,7 +147,7 @@ class Database:
                 shutil.copyfile(source, self.path)
             finally:
                 self._conn = duckdb.connect(str(self.path))
-            _owner_only(self.path)
+            owner_only(self.path)
             with self.write() as cur:
                 apply_migrations(cur)
 
