@@ -153,7 +153,9 @@ class LLMClient:
                 # a participant waits: queue for a slot no longer than for a first word, then let the
                 # offline facilitator answer
                 slot.enter_context(self._gate.slot(self.settings.first_token_s, self._host))
-                response = self._open_stream(model=model, messages=_wire(messages), stream=True, max_tokens=cap)
+                response = self._open_stream(
+                    lambda refused: record(refused.outcome, str(refused)),   # the refused attempt has its own row
+                    model=model, messages=_wire(messages), stream=True, max_tokens=cap)
                 for chunk in response:
                     chunks += 1
                     if chunk.usage is not None:
@@ -208,7 +210,7 @@ class LLMClient:
         self._gate.outcome(None)
         record("ok")
 
-    def _open_stream(self, **request: Any) -> Any:
+    def _open_stream(self, on_refused: Callable[[LLMError], None], **request: Any) -> Any:
         """Start a streamed completion, asking for the usage figures unless this server refused to be asked."""
         chat = self._client.with_options(
             timeout=min(self.settings.timeout_s, self.settings.first_token_s), max_retries=0).chat.completions
@@ -216,9 +218,10 @@ class LLMClient:
             return chat.create(**request)
         try:
             return chat.create(**request, stream_options={"include_usage": True})
-        except (openai.BadRequestError, openai.UnprocessableEntityError):
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
             # some compatible servers refuse the `stream_options` field itself (400/422): ask once more without
             # it (the app then counts the tokens), and remember when that worked
+            on_refused(self._translate(exc))
             response = chat.create(**request)
             self._ask_stream_usage = False
             return response

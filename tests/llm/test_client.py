@@ -555,7 +555,9 @@ def test_a_server_that_refuses_stream_options_is_asked_without_them_from_then_on
     assert "".join(client.stream(USER, purpose="facilitation", prompt_version="v1")) == "And then?"
     sent = [r["body"] for r in fake_openai.requests("/v1/chat/completions")]
     assert ["stream_options" in body for body in sent] == [True, False, False]
-    assert [r.outcome for r in records] == ["ok", "ok"] and all(r.tokens_estimated for r in records)
+    refused, *answered = records                          # one row per HTTP attempt, the refused one too
+    assert refused.outcome != "ok" and "stream_options" in refused.error
+    assert [r.outcome for r in answered] == ["ok", "ok"] and all(r.tokens_estimated for r in answered)
 
 
 def test_a_refusal_for_another_reason_is_not_taken_for_a_stream_options_refusal(make_client: MakeClient,
@@ -567,4 +569,4 @@ def test_a_refusal_for_another_reason_is_not_taken_for_a_stream_options_refusal(
         list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
     list(client.stream(USER, purpose="facilitation", prompt_version="v1"))
     assert "stream_options" in fake_openai.requests("/v1/chat/completions")[-1]["body"]   # still asked
-    assert not records[-1].tokens_estimated
+    assert [r.outcome == "ok" for r in records] == [False, False, True] and not records[-1].tokens_estimated
