@@ -129,7 +129,7 @@ def check_quotes(text: str) -> list[str]:
         width = width or len(record)
         if end > start and width > 1 and len(warnings) < MAX_ERRORS:
             for cell in record:
-                later = cell.split("\n")[1:]
+                later = re.split(r"\r\n|\r|\n", cell)[1:]   # a bare CR ends a line too (csv.reader refuses it)
                 if later and all(len(next(csv.reader([line]), [])) == width for line in later):
                     warnings.append(f"Line {start}: one answer runs over lines {start}–{end}, and each of its later "
                                     f"lines looks like a row of its own ({width} fields). If a closing quote is "
