@@ -168,9 +168,14 @@ def restore(db: Database, snapshot: Path) -> Check:
     return result
 
 
+def every_hours() -> float:
+    """Hours between automatic snapshots; 0: none."""
+    return max(0.0, float(live("HARMONICA_BACKUP_EVERY_H", "24")))
+
+
 def maybe_automatic(db: Database) -> Snapshot | None:
     """Take the periodic snapshot when the newest is older than HARMONICA_BACKUP_EVERY_H hours (0: never)."""
-    hours = float(live("HARMONICA_BACKUP_EVERY_H", "24"))
+    hours = every_hours()
     if hours <= 0:
         return None
     newest = list_snapshots(db)[:1]

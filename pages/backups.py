@@ -14,9 +14,11 @@ show_menu(user)
 allowed_or_stop(lambda: require_admin(user))  # every page checks its own access, deep links included
 
 st.title("Backups")
+hours = backup.every_hours()
+when = f"at start and every {hours:g} h" if hours else "(automatic ones are off: HARMONICA_BACKUP_EVERY_H=0)"
 st.caption(f"Snapshots of the whole database (sessions, transcripts, codebook edits, accounts), taken by the app "
-           f"itself so each is consistent: every {backup.live('HARMONICA_BACKUP_EVERY_H', '24')} h, before any "
-           f"restore, and when you ask. The newest {backup.keep_count()} are kept in {backup.folder(db())}.")
+           f"itself so each is consistent: {when}, before any restore, and when you ask. The newest "
+           f"{backup.keep_count()} are kept in {backup.folder(db())}.")
 if done := st.session_state.pop("backup_done", None):
     st.success(done)
 

@@ -77,7 +77,7 @@ def take(output: Path, participants: int = 30) -> Path:
 
 
 def take_screens(folder: Path) -> list[Path]:
-    """The screens changed for issue 9, each at 1280 px wide, in `folder`."""
+    """The screens changed for issues 9 and 14, each at 1280 px wide, in `folder`."""
     from urllib.parse import quote
 
     from playwright.sync_api import expect, sync_playwright
@@ -107,6 +107,11 @@ def take_screens(folder: Path) -> list[Path]:
             shot("sign-up-errors", 1100)
             harness.sign_in(page, server.url, demo.username, demo.password)
             design = f"{server.url}/design?s={demo.session_id}&tab="
+            harness.goto(page, design + quote("Brief"))
+            page.get_by_label("Objective").fill("Learn what slowed us down this sprint, and what to change first")
+            page.get_by_label("Objective").blur()
+            expect(page.get_by_text("Unsaved changes")).to_be_visible()
+            shot("brief-unsaved", 1000)
             harness.goto(page, design + quote("Facilitation guide"))
             shot("guide-editor", 1300)
             harness.goto(page, design + quote("Pre-session form"))
@@ -124,6 +129,10 @@ def take_screens(folder: Path) -> list[Path]:
             panel.get_by_role("button", name="Open in transcript").first.click()
             expect(page.locator(".st-key-quoted_message")).to_be_visible()
             shot("quote-in-transcript")
+            harness.goto(page, f"{server.url}/backups")
+            page.get_by_role("button", name="Take a snapshot now").click()
+            expect(page.get_by_text("What it holds")).to_be_visible()
+            shot("backups", 1100)
             browser.close()
     return saved
 
