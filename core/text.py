@@ -88,6 +88,16 @@ def markdown_text(text: str, bullets: bool = False) -> str:
     return "\n".join(lines) if bullets else "  \n".join(lines)
 
 
+_LABEL_AUTOLINK = re.compile(r"(?i)(?<=[a-z]:)(?=//)|(?<=\bwww)(?=\.)")
+
+
+def escape_label(text: str) -> str:
+    """A widget label or option shown literally, with as few escapes as that takes: Streamlit renders labels as
+    Markdown and also uses their source as the accessible name, so "Which team are you in?" must stay as typed.
+    Only what could format, link or load is escaped; autolinks are broken with an invisible word joiner."""
+    return _LABEL_AUTOLINK.sub("\u2060", _MD_ACTIVE.sub(r"\\\1", str(text)))
+
+
 _REF = re.compile(r"\b([TQ])(\d+)(?:\.(\d+))?(?:\.(\d+))?\b")
 _CITATION = re.compile(r"\[((?:\s*[TQ]\d+(?:\.\d+){0,2}\s*[,;]?)+)\]")
 

@@ -296,7 +296,8 @@ for _ in rendered(share_tab, lazy=True):
     st.subheader("Simulated participants")
     st.caption("Test the design with made-up participants (personas written by the model in model mode, "
                "scripted ones offline). They are marked as simulated and left out of results by default.")
-    sim_n = st.number_input("How many", min_value=1, max_value=simulation.MAX_SIMULATED, value=3, key="sim_n")
+    st.session_state.setdefault("sim_n", 3)       # kept across tab switches (keep_values): no value= here
+    sim_n = st.number_input("How many", min_value=1, max_value=simulation.MAX_SIMULATED, key="sim_n")
     if st.button("Run simulated participants", disabled=session.status == "closed"):
         bar = st.progress(0.0, text="Starting…")
         try:

@@ -64,3 +64,13 @@ def test_citation_handles_read_as_words():
     assert ref_label("Q2.1.3") == "theme 2, sub-theme 1, quote 3" and ref_label("nonsense") == "nonsense"
     assert readable_refs("Slow [T2, Q2.1]. Also “x” [Q1.1]; a [link] and Q1.1 unbracketed stay.") == (
         "Slow [theme 2; theme 2, quote 1]. Also “x” [theme 1, quote 1]; a [link] and Q1.1 unbracketed stay.")
+
+
+def test_labels_are_literal_with_as_few_escapes_as_it_takes():
+    from core.text import escape_label
+
+    assert escape_label("Which team are you in? (6-12 months, 1. or 2.)") == \
+        "Which team are you in? (6-12 months, 1. or 2.)"          # the accessible name stays as typed
+    assert escape_label("![i](http://x.example/y.png)") == "\\!\\[i\\](http:\u2060//x.example/y.png)"
+    assert "\u2060" in escape_label("see www.example.org") and "<" not in escape_label("<img src=x>").replace(
+        "\\<", "")

@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.forms import FormField
 from core.repos.participants import Message
-from ui.safe import escape_markdown, show_text
+from core.text import escape_label
+from ui.safe import show_text
 
 AVATARS = {"facilitator": ":material/forum:", "participant": ":material/person:"}
 
@@ -25,7 +26,7 @@ def render_form(fields: list[FormField], errors: dict[str, str]) -> dict[str, An
     """Widgets for each field (inside an st.form), with its error message right below it."""
     answers: dict[str, Any] = {}
     for f in fields:
-        label = escape_markdown(f.label) + ("" if f.required else " (optional)")   # labels render Markdown
+        label = escape_label(f.label) + ("" if f.required else " (optional)")   # labels render Markdown
         key = f"form_{f.key}"
         if f.type == "short_text":
             answers[f.key] = st.text_input(label, key=key)
@@ -38,7 +39,7 @@ def render_form(fields: list[FormField], errors: dict[str, str]) -> dict[str, An
             hint = " – ".join(str(int(v) if float(v).is_integer() else v) for v in (f.min, f.max) if v is not None)
             answers[f.key] = st.text_input(label, key=key, placeholder=hint or "a number")
         elif f.type == "single_choice":
-            answers[f.key] = st.radio(label, f.options, index=None, key=key, format_func=escape_markdown)
+            answers[f.key] = st.radio(label, f.options, index=None, key=key, format_func=escape_label)
         elif f.type == "multiple_choice":
             answers[f.key] = st.multiselect(label, f.options, key=key)
         elif f.type == "consent":

@@ -208,7 +208,9 @@ _IDLE_JS = """(quietMs) => {
     || app.getAttribute('data-test-connection-state') !== 'CONNECTED'
     || ['running', 'rerunRequested', 'stopRequested'].includes(app.getAttribute('data-test-script-state'))
     || document.querySelector('[data-stale="true"]') !== null
-    || (status !== null && status.getClientRects().length > 0);
+    || (status !== null && status.getClientRects().length > 0)
+    // an element whose script is still loading (a Suspense placeholder): on a busy machine these outlast the run
+    || [...document.querySelectorAll('[data-testid="stSkeleton"]')].some(e => e.getClientRects().length > 0);
   const now = performance.now();
   if (busy || window.__harmonicaIdleSince === undefined) {
     window.__harmonicaIdleSince = busy ? undefined : now;
@@ -220,7 +222,7 @@ _IDLE_JS = """(quietMs) => {
 
 def wait_idle(page, timeout: int = TIMEOUT_MS, quiet_ms: int = 250) -> None:
     """Wait until the app is connected and has been idle for `quiet_ms`: no script run in progress, no
-    stale elements, the running indicator (stStatusWidget) hidden.
+    stale elements, no placeholder of an element still loading, the running indicator (stStatusWidget) hidden.
 
     The quiet period matters: a page that calls st.rerun() goes "not running" for a moment between its
     two runs. Streamlit also starts a run a moment after a click, so callers follow an action with an
