@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from core import refresh
 from core.config import settings
 from core.db import DatabaseLocked, open_database
 
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    refresh.switch_off()
     try:
         return args.func(args)
     except DatabaseLocked as exc:

@@ -38,7 +38,24 @@ Progress = Callable[[float, str], None]
 log = logging.getLogger(__name__)
 
 
+_switched_off = False   # by a process that must not leave background work behind (the CLI)
+
+
+def switch_off() -> None:
+    """No automatic refresh in this process from now on; pending ones are cancelled.
+
+    A CLI command exits as soon as it is done: a refresh timer firing meanwhile (the debounce is 20 s, and a
+    command on a busy machine can take longer) would run a synthesis in a daemon thread that the interpreter's exit
+    stops inside DuckDB's C++ code, which aborts the process ("FATAL: exception not rethrown"). The commands that
+    need themes synthesise explicitly; the app's own refresh picks up the rest."""
+    global _switched_off
+    _switched_off = True
+    scheduler.cancel_all()
+
+
 def _enabled() -> bool:
+    if _switched_off:
+        return False
     return live("HARMONICA_AUTO_SYNTHESIS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 

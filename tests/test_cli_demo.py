@@ -49,3 +49,23 @@ def test_seed_demo_creates_a_populated_session(tmp_path):
 def test_reset_password_unknown_user(tmp_path):
     out = run_cli("reset-password", "ghost", env_extra={"HARMONICA_DB": str(tmp_path / "h.duckdb")})
     assert out.returncode == 1 and "No user named 'ghost'" in out.stderr
+
+
+PROBE_REFRESH = """
+import sys
+from core import cli, refresh
+code = cli.main(["seed-demo", "--participants", "4"])
+print("pending", refresh.scheduler.pending(), "automatic runs", refresh.scheduler.runs)
+sys.exit(code)
+"""
+
+
+def test_a_command_leaves_no_automatic_refresh_behind(tmp_path):
+    # With no debounce the participants the demo simulates would start automatic syntheses at once; a command's
+    # process must not start them (one still running when the interpreter exits aborts the process).
+    env = {**os.environ, "HARMONICA_DB": str(tmp_path / "h.duckdb"), "HARMONICA_SECRETS_DIR": str(tmp_path / "s"),
+           "HARMONICA_SYNTHESIS_DELAY": "0", "HARMONICA_AUTO_SYNTHESIS": "1"}
+    done = subprocess.run([sys.executable, "-c", PROBE_REFRESH], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "pending 0 automatic runs 0" in done.stdout

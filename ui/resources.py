@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 
@@ -36,5 +37,15 @@ def _warm_imports() -> None:
     if _warmed.is_set():
         return
     _warmed.set()
-    threading.Thread(target=lambda: [importlib.import_module(name) for name in _HEAVY], name="harmonica-warm-up",
-                     daemon=True).start()
+    threading.Thread(target=_import_and_freeze, name="harmonica-warm-up", daemon=True).start()
+
+
+def _import_and_freeze() -> None:
+    for name in _HEAVY:
+        importlib.import_module(name)
+    # Streamlit runs a full gc.collect() after every script run (runner.postScriptGC). With pandas, scikit-learn
+    # and Plotly imported that walks ~200,000 objects: 150-300 ms per run on these cores, most of a chat turn's
+    # server CPU (bench/server_capacity.py). Those objects live as long as the process: freezing them leaves them
+    # out of every later collection, which then only walks what the pages made since.
+    gc.collect()
+    gc.freeze()
