@@ -30,3 +30,11 @@ def test_first_page_run_freezes_the_imported_modules(tmp_path):
     # scikit-learn and Plotly (~200,000 objects) must be out of it, leaving a small remainder.
     assert frozen > 50_000
     assert collectable < frozen / 10
+
+
+def test_streamlit_does_not_collect_garbage_after_every_run():
+    import tomllib
+
+    # A full collection after every script run was 80% of a chat turn's server CPU (bench/server_capacity.py).
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
