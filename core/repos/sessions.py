@@ -76,6 +76,14 @@ def get_session(db: Database, session_id: str) -> SessionRow | None:
     return _session(row) if row else None
 
 
+def get_sessions(db: Database, session_ids: list[str]) -> dict[str, SessionRow]:
+    """The sessions of these ids that exist, by id (one query)."""
+    if not session_ids:
+        return {}
+    rows = db.fetchall(f"SELECT {_COLUMNS} FROM sessions WHERE list_contains(?, id)", [list(session_ids)])
+    return {s.id: s for s in map(_session, rows)}
+
+
 def update_session(db: Database, session_id: str, **values) -> None:
     """Update the named columns (names are checked against the schema, values are parameters)."""
     # owner_id is a foreign key: DuckDB rewrites such a row on UPDATE and then rejects it while other
