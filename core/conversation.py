@@ -103,17 +103,18 @@ CONSENT_KEY = "_consent"
 
 def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *, user_id: str | None = None,
          simulated: bool = False, consented: bool = True, ask_first: bool = True,
-         language: str | None = None) -> Participant:
+         language: str | None = None, external_id: str | None = None) -> Participant:
     """Check the form answers, create the participant with them, and ask the first question.
 
-    A signed-in participant who joins again gets their existing conversation back. With `ask_first=False`
-    the opening question is left to the caller (the chat page streams it from the model).
+    A signed-in participant who joins again gets their existing conversation back, and so does a client's
+    participant named by `external_id` (the API). With `ask_first=False` the opening question is left to the
+    caller (the chat page streams it from the model).
     """
     session = open_session(db, session_id)
-    if user_id:
-        existing = prepo.find_for_user(db, session.id, user_id)
-        if existing:
-            return existing
+    existing = (prepo.find_for_user(db, session.id, user_id) if user_id
+                else prepo.find_by_external_id(db, session.id, external_id) if external_id else None)
+    if existing:
+        return existing
     clean, errors = validate_answers(srepo.get_form(db, session.id), answers or {})
     if not consented:  # the chat page asks for consent (recorded with its time) before anything is stored
         errors[CONSENT_KEY] = "Please agree to take part before starting."
@@ -121,8 +122,10 @@ def join(db: Database, session_id: str, answers: dict[str, Any] | None = None, *
         raise FormErrors(errors)
     chosen = language if session.language_choice and language in LANGUAGES else None
     participant = prepo.insert_participant(db, session.id, session.guide_version or 1, "chatting",
-                                           simulated=simulated, user_id=user_id, answers=clean, language=chosen)
-    if ask_first:
+                                           simulated=simulated, user_id=user_id, answers=clean, language=chosen,
+                                           external_id=external_id)
+    # (a client's participant that a concurrent request has just made has its opening question already)
+    if ask_first and (external_id is None or not prepo.list_messages(db, participant.id)):
         respond(db, participant.token)
     return prepo.get_participant(db, participant.id)
 

@@ -25,6 +25,7 @@ from core.config import live, settings
 from core.db import Database, open_database
 from core.errors import report
 from core.permissions import AccessDenied
+from core.repos import access as arepo
 from core.repos.api_keys import ApiKey
 from core.repos.users import User
 
@@ -131,6 +132,9 @@ def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitab
             call = Call(db, user, key, dict(request.path_params), dict(request.query_params),
                         await _json_body(request), f"{request.url.scheme}://{request.url.netloc}")
             result = await run_in_threadpool(handler, call)
+            if request.method != "GET":   # every write through a key is in the audit log, with the key used
+                await run_in_threadpool(arepo.insert_audit, db, user.id, f"api.{handler.__name__}", "session",
+                                        call.params.get("id", ""), {"key": key.key_prefix, "path": request.url.path})
         except ApiError as exc:
             return exc.response()
         except AccessDenied:

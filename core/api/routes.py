@@ -14,7 +14,18 @@ def api_routes() -> list[BaseRoute]:
     def get(path, handler):
         return Route(BASE + path, endpoint(handler), methods=["GET"])
 
+    def write(method, path, handler, status=200):
+        return Route(BASE + path, endpoint(handler, status), methods=[method])
+
     return [
+        write("POST", "/sessions", v1.create_session, 201),
+        write("PATCH", "/sessions/{id}", v1.update_session),
+        write("POST", "/sessions/{id}/close", v1.close_session),
+        write("POST", "/sessions/{id}/reopen", v1.reopen_session),
+        write("POST", "/sessions/{id}/responses", v1.submit_response, 201),
+        write("POST", "/sessions/{id}/chat", v1.chat),
+        write("POST", "/sessions/{id}/chat/questions", v1.chat_questions),
+        get("/sessions/{id}/guide", v1.guide),
         get("/me", v1.me),
         get("/sessions", v1.list_sessions),
         get("/sessions/{id}", v1.get_session),

@@ -7,18 +7,26 @@ stay out unless they may see them. Their `active / completed` is our open (or dr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from starlette.responses import Response
 
-from core import export
-from core.api.http import Call, invalid, not_found
+from core import conversation, export, modes, sessions
+from core.api import bodies
+from core.api.http import ApiError, Call, invalid, not_found
+from core.brief import ITEM_MAX, Brief, parse_items
+from core.conversation import ChatUnavailable, FormErrors
 from core.formats import FORMATS
+from core.forms import FormField
 from core.permissions import Permission
+from core.repos import participants as prepo
 from core.repos import sessions as srepo
+from core.repos.participants import Message, Participant
 from core.repos.sessions import SessionRow
 from core.results import synthesis_view
-from core.sessions import current_guide, get_for, list_for
+from core.sessions import InvalidInput, current_guide, get_for, list_for, save_form
+from core.sharing import SharingError, set_visibility
 
 STATUS = {"draft": "active", "launched": "active", "closed": "completed"}
 LIFECYCLE = {"draft": "draft", "launched": "open", "closed": "closed"}
@@ -94,10 +102,20 @@ def get_session(call: Call) -> dict:
 
 
 def questions(call: Call) -> dict:
-    guide = current_guide(call.db, call.user, call.params["id"])
-    steps = guide.steps if guide else []
-    return {"data": [{"id": f"q{i + 1}", "text": step.question, "position": i + 1}
-                     for i, step in enumerate(steps)]}
+    """The questions participants answer before the conversation (our pre-session form), as the hosted v1 has it."""
+    session = _session(call)
+    types = {ours: theirs for theirs, ours in bodies.QUESTION_TYPES.items()}
+    return {"data": [{"id": f.key, "text": f.label, "position": i + 1, "type": types.get(f.type, f.type),
+                      "required": f.required, "options": f.options}
+                     for i, f in enumerate(srepo.get_form(call.db, session.id))]}
+
+
+def guide(call: Call) -> dict:
+    """The facilitation guide: the questions the facilitator asks, in order (ours; v1 calls its own a prompt)."""
+    version = current_guide(call.db, call.user, call.params["id"])
+    return {"version": version.version if version else None,
+            "data": [{"position": i + 1, "question": step.question, "probe": step.probe,
+                      "critical_item": step.critical_item} for i, step in enumerate(version.steps if version else [])]}
 
 
 def responses(call: Call) -> dict:
@@ -135,3 +153,153 @@ def export_file(call: Call) -> Response:
     except ValueError as exc:   # a themes or report export before any synthesis
         raise not_found("Synthesis") from exc
     return Response(body, media_type=FORMATS[fmt].mime)
+
+
+# ------------------------------------------------------------------------------------------------ writes
+
+VISIBILITY = {"host": "editors", "participants": "participants", "public": "public"}
+BRIEF_FIELDS = {"name": "topic", "objective": "goal", "critical_items": "critical", "context": "context"}
+
+
+def _invalid_input(exc: InvalidInput) -> ApiError:
+    errors = exc.errors if isinstance(exc.errors, dict) else {"": e for e in exc.errors}
+    return invalid("; ".join(f"{BRIEF_FIELDS.get(k, k)}: {m}" if k else m for k, m in errors.items()))
+
+
+def _form(questions: list[bodies.Question]) -> list[FormField]:
+    return [FormField(key=f"q{i + 1}", label=q.text, type=bodies.QUESTION_TYPES[q.type], required=q.required,
+                      options=q.options) for i, q in enumerate(questions)]
+
+
+def _brief(changes, session: SessionRow | None = None) -> Brief:
+    def pick(new, old):
+        return old if new is None else new
+    return Brief(pick(changes.topic, session and session.name), pick(changes.goal, session and session.objective),
+                 parse_items(changes.critical) if changes.critical is not None
+                 else (session.critical_items if session else []),
+                 pick(changes.context, session.context if session else "") or "")
+
+
+def _apply(call: Call, session_id: str, changes) -> None:
+    try:
+        if changes.questions is not None:
+            save_form(call.db, call.user, session_id, _form(changes.questions))
+        if changes.results_visibility is not None:
+            set_visibility(call.db, call.user, session_id, VISIBILITY[changes.results_visibility])
+    except InvalidInput as exc:
+        raise _invalid_input(exc) from None
+    except SharingError as exc:
+        raise invalid(str(exc)) from None
+
+
+def create_session(call: Call) -> dict:
+    new = bodies.parse(bodies.NewSession, call.body)
+    brief = _brief(new)
+    if not brief.critical_items:   # the hosted Harmonica makes "critical" optional: the goal is what matters then
+        brief = replace(brief, critical_items=[brief.objective[:ITEM_MAX - 1]])
+    try:
+        session = sessions.create_session(call.db, call.user, brief, template_key=new.template_id)
+    except InvalidInput as exc:
+        raise _invalid_input(exc) from None
+    _apply(call, session.id, new)
+    sessions.set_status(call.db, call.user, session.id, "launched")   # v1 sessions take answers once created
+    call.params["id"] = session.id
+    return get_session(call)
+
+
+def update_session(call: Call) -> dict:
+    changes = bodies.parse(bodies.SessionChanges, call.body)
+    session = _session(call, Permission.EDIT)
+    if any(getattr(changes, f) is not None for f in ("topic", "goal", "critical", "context")):
+        try:
+            sessions.update_brief(call.db, call.user, session.id, _brief(changes, session))
+        except InvalidInput as exc:
+            raise _invalid_input(exc) from None
+    _apply(call, session.id, changes)
+    return get_session(call)
+
+
+def _lifecycle(call: Call, status: str) -> dict:
+    session = _session(call, Permission.EDIT)
+    if session.status != status:
+        try:
+            sessions.set_status(call.db, call.user, session.id, status)
+        except InvalidInput as exc:
+            raise ApiError(400, "validation_error", _invalid_input(exc).message) from None
+    return get_session(call)
+
+
+def close_session(call: Call) -> dict:
+    return _lifecycle(call, "closed")
+
+
+def reopen_session(call: Call) -> dict:
+    return _lifecycle(call, "launched")
+
+
+# ------------------------------------------------------------------------------------------------ conversations
+
+def _open_for_answers(call: Call) -> SessionRow:
+    session = _session(call, Permission.EDIT)   # as the hosted v1: writing answers needs editor access
+    if session.status != "launched":
+        raise ApiError(400, "validation_error", "Session is not active")
+    return session
+
+
+def _join(call: Call, session: SessionRow, answers: dict, **who) -> Participant:
+    try:
+        return conversation.join(call.db, session.id, answers, **who)
+    except FormErrors as exc:
+        raise invalid("; ".join(f"{k}: {m}" for k, m in exc.errors.items())) from None
+
+
+def _answer(call: Call, token: str, text: str, seen_seq: int | None) -> Message:
+    """Store the answer and the facilitator's reply; the reply."""
+    try:
+        result = conversation.record_answer(call.db, token, text, seen_seq)
+        if result.error:
+            # a turn already answered (a retried request, or a stale `seen_seq`) is a conflict, not a bad body
+            conflict = result.error == conversation.WAIT_FOR_REPLY
+            raise ApiError(409 if conflict else 422, "validation_error", result.error)
+        return conversation.respond(call.db, token, modes.facilitator(call.db))
+    except ChatUnavailable as exc:
+        raise ApiError(400, "validation_error", str(exc)) from None
+
+
+def submit_response(call: Call) -> dict:
+    """An answer as the key's own user: their participation in the session, joined on first use."""
+    session = _open_for_answers(call)
+    text = bodies.parse(bodies.Response, call.body).content
+    participant = _join(call, session, {}, user_id=call.user.id)
+    _answer(call, participant.token, text, None)
+    stored = next(m for m in reversed(prepo.list_messages(call.db, participant.id)) if m.role == "participant")
+    return {"id": stored.id, "session_id": session.id, "content": stored.content, "created_at": stamp(stored.created_at)}
+
+
+def _thread(call: Call, participant: Participant, reply: Message | None = None) -> dict:
+    chat = conversation.load_chat(call.db, participant.token)
+    last = reply or next((m for m in reversed(chat.messages) if m.role == "facilitator"), None)
+    return {"message": {"role": "assistant", "content": last.content if last else "", "is_final": chat.finished},
+            "thread_id": participant.id, "seq": chat.messages[-1].seq if chat.messages else 0}
+
+
+def _external_id(call: Call, participant_id: str) -> str:
+    # scoped to the key's user: two API users' clients may both call someone "p1"
+    return f"api:{call.user.id}:{participant_id}"
+
+
+def chat_questions(call: Call) -> dict:
+    """Start a client's participant with their answers to the session's questions; the opening question."""
+    session = _open_for_answers(call)
+    start = bodies.parse(bodies.ChatStart, call.body)
+    answers = {a.question_id: a.answer for a in start.answers}
+    participant = _join(call, session, answers, external_id=_external_id(call, start.participant_id))
+    return _thread(call, participant)
+
+
+def chat(call: Call) -> dict:
+    """One turn of a client's participant (joined on first use when the session asks no required question)."""
+    session = _open_for_answers(call)
+    turn = bodies.parse(bodies.ChatTurn, call.body)
+    participant = _join(call, session, {}, external_id=_external_id(call, turn.participant_id))
+    return _thread(call, participant, _answer(call, participant.token, turn.content, turn.seen_seq))

@@ -1,4 +1,5 @@
-"""API keys: a user's named keys for the REST API (/api/v1), stored as a SHA-256 hash with a shown prefix."""
+"""API keys: a user's named keys for the REST API (/api/v1), stored as a SHA-256 hash with a shown prefix; and the
+participants that API clients run, under the client's own name for them."""
 
 SQL = """
         CREATE TABLE IF NOT EXISTS api_keys (
@@ -10,5 +11,11 @@ SQL = """
             created_at TIMESTAMP NOT NULL,
             last_used_at TIMESTAMP,
             revoked_at TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS client_participants (
+            session_id VARCHAR NOT NULL,
+            client_id VARCHAR NOT NULL,           -- "api:<key's user id>:<the client's participant_id>"
+            participant_id VARCHAR NOT NULL,
+            PRIMARY KEY (session_id, client_id)
         );
         """

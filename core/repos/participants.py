@@ -57,9 +57,18 @@ _M_COLUMNS = "id, participant_id, seq, role, kind, step, content, tokens, source
 
 def insert_participant(db: Database, session_id: str, guide_version: int, status: str,
                        simulated: bool = False, user_id: str | None = None,
-                       answers: dict[str, str] | None = None, language: str | None = None) -> Participant:
-    """Create a participant together with their form answers, in one transaction."""
+                       answers: dict[str, str] | None = None, language: str | None = None,
+                       external_id: str | None = None) -> Participant:
+    """Create a participant together with their form answers, in one transaction. With `external_id` (a client's
+    own name for the participant, e.g. through the API), the one already holding it is returned instead: the check
+    and the insert share the write lock, so two first requests at once still make one participant."""
     with db.write() as cur:
+        if external_id is not None:
+            row = cur.execute(f"SELECT {_P_COLUMNS} FROM participants WHERE id = (SELECT participant_id FROM "
+                              "client_participants WHERE session_id = ? AND client_id = ?)",
+                              [session_id, external_id]).fetchone()
+            if row:
+                return Participant(*row)
         number = cur.execute(
             "SELECT coalesce(max(number), 0) + 1 FROM participants WHERE session_id = ?", [session_id]
         ).fetchone()[0]
@@ -74,6 +83,8 @@ def insert_participant(db: Database, session_id: str, guide_version: int, status
             cur.execute("INSERT INTO form_answers VALUES (?, ?, ?)", [p.id, key, value])
         # joining means consenting: the chat page refuses to join without the consent box ticked
         cur.execute("UPDATE participants SET consented_at = ? WHERE id = ?", [p.started_at, p.id])
+        if external_id is not None:
+            cur.execute("INSERT INTO client_participants VALUES (?, ?, ?)", [session_id, external_id, p.id])
     return p
 
 
@@ -84,6 +95,12 @@ def get_by_token(db: Database, token: str) -> Participant | None:
 
 def get_participant(db: Database, participant_id: str) -> Participant | None:
     row = db.fetchone(f"SELECT {_P_COLUMNS} FROM participants WHERE id = ?", [participant_id])
+    return Participant(*row) if row else None
+
+
+def find_by_external_id(db: Database, session_id: str, external_id: str) -> Participant | None:
+    row = db.fetchone(f"SELECT {_P_COLUMNS} FROM participants WHERE id = (SELECT participant_id FROM "
+                      "client_participants WHERE session_id = ? AND client_id = ?)", [session_id, external_id])
     return Participant(*row) if row else None
 
 

@@ -60,10 +60,10 @@ def api(tmp_path_factory):
     os.environ.setdefault("HARMONICA_OFFLINE", "1")
     from core import apikeys
     from core.accounts import register
-    from core.db import open_database
+    from core.db import Database
     from core.repos import users as urepo
 
-    db = open_database(workdir / "h.duckdb")
+    db = Database(workdir / "h.duckdb")
     owner = urepo.get_by_username(db, demo.username)
     bob = register(db, "bob", "bob@example.org", "Bob", "battery staple", "battery staple")
     keys = {"demo": apikeys.create_key(db, owner, "tests")[0], "bob": apikeys.create_key(db, bob, "bob's")[0],
