@@ -1,10 +1,11 @@
-"""The signed-in user's account: password, data export, deletion."""
+"""The signed-in user's account: password, API keys, data export, deletion."""
 
 import json
 
 import streamlit as st
 
 from core import accounts
+from ui.api_keys import show_api_keys
 from ui.auth import renew_session, require_user
 from ui.menu import show_menu
 from ui.resources import db
@@ -27,6 +28,8 @@ with st.form("password", clear_on_submit=True):
             st.error(message)
         if not errors:
             renew_session(user)  # the change ended every sign-in of yours; this browser stays signed in (says so)
+
+show_api_keys(user)
 
 st.subheader("Your data")
 if st.button("Prepare my data (JSON)"):
