@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from core.api import v1
+from core.api import openapi, v1
 from core.api.http import endpoint
 
 BASE = "/api/v1"
@@ -17,7 +19,11 @@ def api_routes() -> list[BaseRoute]:
     def write(method, path, handler, status=200):
         return Route(BASE + path, endpoint(handler, status), methods=[method])
 
+    def describe(request: Request) -> JSONResponse:   # public: it says what exists, not what anyone holds
+        return JSONResponse(openapi.document())
+
     return [
+        Route(BASE + "/openapi.json", describe, methods=["GET"]),
         write("POST", "/sessions", v1.create_session, 201),
         write("PATCH", "/sessions/{id}", v1.update_session),
         write("POST", "/sessions/{id}/close", v1.close_session),
@@ -34,4 +40,6 @@ def api_routes() -> list[BaseRoute]:
         get("/sessions/{id}/summary", v1.summary),
         get("/sessions/{id}/session-md", v1.session_md),
         get("/sessions/{id}/export", v1.export_file),
+        get("/sessions/{id}/themes", v1.themes),
+        get("/projects", v1.projects),
     ]

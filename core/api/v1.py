@@ -20,6 +20,7 @@ from core.conversation import ChatUnavailable, FormErrors
 from core.formats import FORMATS
 from core.forms import FormField
 from core.permissions import Permission
+from core.projects import my_projects
 from core.repos import participants as prepo
 from core.repos import sessions as srepo
 from core.repos.participants import Message, Participant
@@ -303,3 +304,26 @@ def chat(call: Call) -> dict:
     turn = bodies.parse(bodies.ChatTurn, call.body)
     participant = _join(call, session, {}, external_id=_external_id(call, turn.participant_id))
     return _thread(call, participant, _answer(call, participant.token, turn.content, turn.seen_seq))
+
+
+# ------------------------------------------------------------------------------------------------ ours
+
+def themes(call: Call) -> dict:
+    """The latest synthesis: themes with counts and quotes, as the Results page shows them to this user."""
+    session = _session(call)
+    view = synthesis_view(call.db, call.user, session.id)
+    if view is None:
+        raise not_found("Synthesis")
+    return {"session_id": session.id,
+            "run": {"id": view.run.id, "created_at": stamp(view.run.created_at), "mode": view.run.mode,
+                    "up_to_date": view.up_to_date, "analysed_participants": view.analysed},
+            "data": [{"id": t.theme_id, "position": t.position + 1, "label": t.label, "description": t.description,
+                      "participants": t.participants, "mentions": t.mentions, "share": round(t.share, 1),
+                      "steadiness": t.steadiness,
+                      "quotes": [{"ref": q.ref, "participant": q.participant, "text": q.text} for q in t.quotes]}
+                     for t in view.themes]}
+
+
+def projects(call: Call) -> dict:
+    return {"data": [{"id": p.id, "title": p.title, "description": p.description or None, "role": role,
+                      "created_at": stamp(p.created_at)} for p, role in my_projects(call.db, call.user)]}
