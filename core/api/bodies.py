@@ -30,6 +30,7 @@ class NewSession(Body):
     critical: str | None = None
     context: str | None = None
     template_id: str | None = Field(default=None, max_length=100)
+    prompt: str | None = None   # v1's custom facilitation prompt: named so its refusal can say why
     questions: list[Question] | None = Field(default=None, max_length=30)
     results_visibility: Literal["public", "participants", "host"] | None = None
 
@@ -41,6 +42,7 @@ class SessionChanges(Body):
     context: str | None = None
     questions: list[Question] | None = Field(default=None, max_length=30)
     results_visibility: Literal["public", "participants", "host"] | None = None
+    prompt: str | None = None
 
 
 class Response(Body):

@@ -60,7 +60,7 @@ class Call:
     params: dict[str, str]                  # path parameters
     query: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
-    base_url: str = ""                      # scheme://host[:port] the client used, for links it can open
+    base_url: str = ""      # HARMONICA_BASE_URL, else the address the client used: for links people can open
 
 
 class RateLimiter:
@@ -129,8 +129,9 @@ def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitab
             db = open_database(settings().db_path)   # the pages' Database: same write lock, same file
             user, key = await run_in_threadpool(_authenticate, db, request)
             limiter.check(key.id, per_minute())
+            base = (settings().base_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
             call = Call(db, user, key, dict(request.path_params), dict(request.query_params),
-                        await _json_body(request), f"{request.url.scheme}://{request.url.netloc}")
+                        await _json_body(request), base)
             result = await run_in_threadpool(handler, call)
             if request.method != "GET":   # every write through a key is in the audit log, with the key used
                 await run_in_threadpool(arepo.insert_audit, db, user.id, f"api.{handler.__name__}", "session",

@@ -181,6 +181,10 @@ def _brief(changes, session: SessionRow | None = None) -> Brief:
                  pick(changes.context, session.context if session else "") or "")
 
 
+NO_PROMPT = ("prompt: a custom facilitation prompt is not supported here: the facilitation guide is made from the "
+             "brief (or template_id) and edited on the Design page; GET /sessions/{id}/guide shows it.")
+
+
 def _apply(call: Call, session_id: str, changes) -> None:
     try:
         if changes.questions is not None:
@@ -195,6 +199,8 @@ def _apply(call: Call, session_id: str, changes) -> None:
 
 def create_session(call: Call) -> dict:
     new = bodies.parse(bodies.NewSession, call.body)
+    if new.prompt:
+        raise invalid(NO_PROMPT)
     brief = _brief(new)
     if not brief.critical_items:   # the hosted Harmonica makes "critical" optional: the goal is what matters then
         brief = replace(brief, critical_items=[brief.objective[:ITEM_MAX - 1]])
@@ -211,6 +217,8 @@ def create_session(call: Call) -> dict:
 def update_session(call: Call) -> dict:
     changes = bodies.parse(bodies.SessionChanges, call.body)
     session = _session(call, Permission.EDIT)
+    if changes.prompt:
+        raise invalid(NO_PROMPT)
     if any(getattr(changes, f) is not None for f in ("topic", "goal", "critical", "context")):
         try:
             sessions.update_brief(call.db, call.user, session.id, _brief(changes, session))

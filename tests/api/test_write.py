@@ -40,6 +40,7 @@ def test_bad_bodies_get_422_naming_the_field(api):
         "questions": {**BRIEF, "questions": "two"},
         "colour": {**BRIEF, "colour": "blue"},
         "template": {**BRIEF, "template_id": "no-such-template"},
+        "prompt: a custom facilitation prompt is not supported": {**BRIEF, "prompt": "Be a pirate."},
     }
     for expected, body in cases.items():
         reply = api("/sessions", method="POST", body=body)
