@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from core.api import openapi, v1
+from core.api import account, conversations, openapi, results, sessions
 from core.api.http import endpoint
 
 BASE = "/api/v1"
@@ -24,22 +24,22 @@ def api_routes() -> list[BaseRoute]:
 
     return [
         Route(BASE + "/openapi.json", describe, methods=["GET"]),
-        write("POST", "/sessions", v1.create_session, 201),
-        write("PATCH", "/sessions/{id}", v1.update_session),
-        write("POST", "/sessions/{id}/close", v1.close_session),
-        write("POST", "/sessions/{id}/reopen", v1.reopen_session),
-        write("POST", "/sessions/{id}/responses", v1.submit_response, 201),
-        write("POST", "/sessions/{id}/chat", v1.chat),
-        write("POST", "/sessions/{id}/chat/questions", v1.chat_questions),
-        get("/sessions/{id}/guide", v1.guide),
-        get("/me", v1.me),
-        get("/sessions", v1.list_sessions),
-        get("/sessions/{id}", v1.get_session),
-        get("/sessions/{id}/questions", v1.questions),
-        get("/sessions/{id}/responses", v1.responses),
-        get("/sessions/{id}/summary", v1.summary),
-        get("/sessions/{id}/session-md", v1.session_md),
-        get("/sessions/{id}/export", v1.export_file),
-        get("/sessions/{id}/themes", v1.themes),
-        get("/projects", v1.projects),
+        write("POST", "/sessions", sessions.create_session, 201),
+        write("PATCH", "/sessions/{id}", sessions.update_session),
+        write("POST", "/sessions/{id}/close", sessions.close_session),
+        write("POST", "/sessions/{id}/reopen", sessions.reopen_session),
+        write("POST", "/sessions/{id}/responses", conversations.submit_response, 201),
+        write("POST", "/sessions/{id}/chat", conversations.chat),
+        write("POST", "/sessions/{id}/chat/questions", conversations.chat_questions),
+        get("/sessions/{id}/guide", sessions.guide),
+        get("/me", account.me),
+        get("/sessions", sessions.list_sessions),
+        get("/sessions/{id}", sessions.get_session),
+        get("/sessions/{id}/questions", sessions.questions),
+        get("/sessions/{id}/responses", conversations.responses),
+        get("/sessions/{id}/summary", results.summary),
+        get("/sessions/{id}/session-md", results.session_md),
+        get("/sessions/{id}/export", results.export_file),
+        get("/sessions/{id}/themes", results.themes),
+        get("/projects", account.projects),
     ]
