@@ -11,12 +11,17 @@ from tests.fakes.fixtures import leave_fake_model, use_fake_model
 
 API_KEY = "sk-test-SECRET-model-mode-0123456789"
 CHAT = "/v1/chat/completions"
+TIMEOUT_S = 5
+TOO_LATE_S = TIMEOUT_S + 0.6   # a scripted delay that always times out
 
 
 @pytest.fixture
 def model_env(db_path, fake_openai, monkeypatch):
-    """Model mode on the fake server: 1 s timeout, 1 retry; settings re-read after the environment is set."""
-    yield use_fake_model(monkeypatch, fake_openai, api_key=API_KEY, timeout_s=1, retries=1)
+    """Model mode on the fake server: 5 s timeout, 1 retry; settings re-read after the environment is set.
+
+    The timeout is long enough that a healthy reply never times out on a loaded machine (with 1 s, a test's only
+    request once timed out before the fake server was scheduled to read it); tests of a timeout script longer."""
+    yield use_fake_model(monkeypatch, fake_openai, api_key=API_KEY, timeout_s=TIMEOUT_S, retries=1)
     leave_fake_model()
 
 

@@ -10,9 +10,10 @@ from core.i18n import phrase
 from core.repos import calls as crepo
 from tests.fakes.fake_openai import closed_port_url
 from tests.helpers import LONG, launched_session
+from tests.model.conftest import TOO_LATE_S
 
 FAULTS = {
-    "timeout": ({"delay": 1.6}, "timeout"),           # the app's timeout is 1 s (model_env)
+    "timeout": ({"delay": TOO_LATE_S}, "timeout"),
     "http_500": ({"status": 500}, "server_error"),
     "http_429": ({"status": 429}, "rate_limit"),
     "malformed": ({"raw": "{not json"}, "bad_output"),
@@ -95,7 +96,7 @@ def test_a_hung_model_gets_one_second_chance_in_a_participants_turn(db, creator,
     s, fac, token = _started(db, creator, model_env)
     assert fac.retries == 3
     conversation.record_answer(db, token, LONG)
-    hung = {"delay": 1.6, "content": "too late"}           # the app's timeout is 1 s (model_env)
+    hung = {"delay": TOO_LATE_S, "content": "too late"}
     model_env.script(hung, hung, hung, hung)
     message = conversation.respond(db, token, fac)
     assert message.source == "offline"
