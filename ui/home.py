@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 from core.accounts import RegistrationError, register, registration_policy
-from core.sessions import list_for
+from core import sessions   # `sessions.list_for` looked up at each run: this module is imported once
 from core.sharing import INVALID_CODE, parse_code, usable_invitation
 from ui.auth import authenticator, current_user, sign_in_form, sign_in_new_account
 from ui.forms import errors_of, field_error, set_errors
@@ -79,8 +79,8 @@ def show() -> None:
     st.page_link("pages/new.py", label="New session", icon=":material/add_circle:")
     invitation_code_box(db(), user)
 
-    sessions = list_for(db(), user)
-    if not sessions:
+    mine = sessions.list_for(db(), user)
+    if not mine:
         st.info("No sessions yet. Create one from a template or a blank brief, or run `python -m core seed-demo` "
                 "for a populated example.")
         st.stop()
@@ -89,7 +89,7 @@ def show() -> None:
     header = st.columns([4, 1.2, 1.2, 1.2, 2, 1, 1])
     for col, label in zip(header, ["Name", "Status / role", "Started", "Finished", "Last activity", "", ""]):
         col.markdown(f"**{label}**")
-    for s in sessions:
+    for s in mine:
         cols = st.columns([4, 1.2, 1.2, 1.2, 2, 1, 1], vertical_alignment="center")
         cols[0].text(s["name"])
         cols[1].text(f"{STATUS.get(s['status'], s['status'])} · {s['role']}")

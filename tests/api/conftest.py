@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -57,7 +56,6 @@ def api(tmp_path_factory):
     """The seeded demo (5 participants, synthesised) and keys made before the server holds the file."""
     workdir = tmp_path_factory.mktemp("api")
     demo = harness.seed_demo(workdir, participants=5)
-    os.environ.setdefault("HARMONICA_OFFLINE", "1")
     from core import apikeys
     from core.accounts import register
     from core.db import Database
