@@ -76,23 +76,20 @@ def _participants_xlsx(db, user, sid) -> bytes:
 def transcripts(db: Database, user: User | None, session_id: str) -> list[dict]:
     get_for(db, user, session_id, Permission.VIEW_TRANSCRIPTS)
     people = synrepo.participants_frame(db, [session_id])
-    answers = synrepo.form_answers_frame(db, [session_id])
-    form = answers.groupby("participant_id").apply(lambda g: dict(zip(g["field_key"], g["value"])),
-                                                   include_groups=False).to_dict() if not answers.empty else {}
-    msgs = synrepo.transcripts_frame(db, [session_id])
-    by_p = {pid: g for pid, g in msgs.groupby("participant_id", sort=False)}
-    out = []
-    for p in people.itertuples(index=False):
-        g = by_p.get(p.participant_id)
-        out.append({
-            "participant": f"Participant {p.number}", "participant_id": p.participant_id,
-            "external_id": None if pd.isna(p.external_id) else p.external_id, "status": p.status,
-            "included": bool(p.included), "simulated": bool(p.simulated), "form": form.get(p.participant_id, {}),
-            "messages": [] if g is None else [
-                {"id": m.message_id, "seq": int(m.seq), "role": m.role, "kind": m.kind, "step": int(m.step),
-                 "content": m.content, "created_at": m.created_at.isoformat()} for m in g.itertuples(index=False)],
-        })
-    return out
+    # one pass over each frame: slicing a frame per participant cost 1.5 s at 1,000 participants
+    form: dict[str, dict] = {}
+    for a in synrepo.form_answers_frame(db, [session_id]).itertuples(index=False):
+        form.setdefault(a.participant_id, {})[a.field_key] = a.value
+    messages: dict[str, list[dict]] = {}
+    for m in synrepo.transcripts_frame(db, [session_id]).itertuples(index=False):
+        messages.setdefault(m.participant_id, []).append(
+            {"id": m.message_id, "seq": int(m.seq), "role": m.role, "kind": m.kind, "step": int(m.step),
+             "content": m.content, "created_at": m.created_at.isoformat()})
+    return [{"participant": f"Participant {p.number}", "participant_id": p.participant_id,
+             "external_id": None if pd.isna(p.external_id) else p.external_id, "status": p.status,
+             "included": bool(p.included), "simulated": bool(p.simulated), "form": form.get(p.participant_id, {}),
+             "messages": messages.get(p.participant_id, [])}
+            for p in people.itertuples(index=False)]
 
 
 def _transcripts_json(db, user, sid) -> bytes:
