@@ -77,7 +77,7 @@ def take(output: Path, participants: int = 30) -> Path:
 
 
 def take_screens(folder: Path) -> list[Path]:
-    """The screens changed for issues 9 and 14, each at 1280 px wide, in `folder`."""
+    """The screens changed for issues 9, 11 and 14, each at 1280 px wide, in `folder`."""
     from urllib.parse import quote
 
     from playwright.sync_api import expect, sync_playwright
@@ -133,6 +133,11 @@ def take_screens(folder: Path) -> list[Path]:
             page.get_by_role("button", name="Take a snapshot now").click()
             expect(page.get_by_text("What it holds")).to_be_visible()
             shot("backups", 1100)
+            harness.goto(page, f"{server.url}/account")
+            page.get_by_label("Key name").fill("Claude Code on my laptop")
+            page.get_by_role("button", name="Create key").click()
+            expect(page.get_by_text("it will not be shown again")).to_be_visible()
+            shot("api-keys", 1300)
             browser.close()
     return saved
 
