@@ -9,11 +9,9 @@ from pathlib import Path
 
 from core import refresh
 from core.config import settings
-from core.db import DatabaseLocked, open_database
-
-
-def _db():
-    return open_database(settings().db_path)
+from core.db import DatabaseLocked
+from core.db import configured_database as _db
+from core.synthesis_cli import add_commands as add_synthesis_commands
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -110,8 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
     rest.add_argument("snapshot", help="a snapshot file, e.g. data/backups/harmonica-20261201T120000Z.duckdb")
     rest.add_argument("--dry-run", action="store_true", help="check it and show what it holds; change nothing")
     rest.set_defaults(func=cmd_restore)
-    from core.synthesis_cli import add_commands as add_synthesis_commands
-
     add_synthesis_commands(sub)  # import-responses, synthesize, export
     return parser
 

@@ -175,6 +175,13 @@ def open_database(path: str | Path) -> Database:
         return db
 
 
+def configured_database() -> Database:
+    """The process-wide Database of the configured file (HARMONICA_DB)."""
+    from core.config import settings
+
+    return open_database(settings().db_path)
+
+
 def close_all() -> None:
     with _open_lock:
         for db in _open.values():

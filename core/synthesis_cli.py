@@ -15,15 +15,10 @@ import sys
 from pathlib import Path
 
 from core.db import Database
+from core.db import configured_database as _db
 from core.repos import sessions as srepo
 from core.repos import users as urepo
 from core.repos.users import User
-
-
-def _db() -> Database:
-    from core.cli import _db as cli_db
-
-    return cli_db()
 
 
 def _user(db: Database, username: str | None) -> User:

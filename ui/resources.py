@@ -7,8 +7,7 @@ import importlib
 import threading
 
 from core import backup
-from core.config import settings
-from core.db import Database, open_database
+from core.db import Database, configured_database
 from ui.errors import install as install_error_handler
 
 
@@ -20,7 +19,7 @@ def db() -> Database:
     message with a reference, and its traceback goes to the log.
     """
     install_error_handler()
-    database = open_database(settings().db_path)
+    database = configured_database()
     backup.start_worker(database)   # snapshots from inside the process that holds the file (once per process)
     _warm_imports()
     return database

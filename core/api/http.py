@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from core import apikeys
 from core.config import live, settings
-from core.db import Database, open_database
+from core.db import Database, configured_database
 from core.errors import report
 from core.permissions import AccessDenied
 from core.repos import access as arepo
@@ -126,7 +126,7 @@ def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitab
     """A Starlette endpoint running `handler` for an authenticated, rate-limited request."""
     async def run(request: Request) -> Response:
         try:
-            db = open_database(settings().db_path)   # the pages' Database: same write lock, same file
+            db = configured_database()   # the pages' Database: same write lock, same file
             user, key = await run_in_threadpool(_authenticate, db, request)
             limiter.check(key.id, per_minute())
             base = (settings().base_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
