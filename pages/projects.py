@@ -102,3 +102,34 @@ else:
                     st.error(str(exc))
                 else:
                     st.rerun()
+
+
+@st.dialog("Delete this project?", on_dismiss=lambda: st.session_state.pop("deleting_project", None))
+def confirm_delete() -> None:
+    st.write("The project, its members and its open invitations go. Its sessions stay, with everything said in them "
+             "and their own members; they are no longer grouped. This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Delete the project", type="primary", key="delete_project_confirmed"):
+        st.session_state.pop("deleting_project", None)
+        try:
+            projects.delete_project(db(), user, project.id)
+        except AccessDenied as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["flash"] = f"Project “{escape_markdown(project.title)}” deleted; its sessions are kept."
+            st.switch_page("pages/projects.py")
+    if no.button("Keep it", key="delete_project_cancelled"):
+        st.session_state.pop("deleting_project", None)
+        st.rerun()
+
+
+try:
+    projects.get_project(db(), user, project.id, ProjectPermission.DELETE)
+except AccessDenied:
+    pass
+else:
+    if st.button("Delete project", icon=":material/delete:", key="delete_project"):
+        st.session_state["deleting_project"] = True
+    if st.session_state.get("deleting_project"):   # asked until answered, also across the dialog's own reruns
+        confirm_delete()
+
