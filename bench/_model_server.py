@@ -7,22 +7,16 @@ content of unscripted chat replies changes, by what the request asks for:
 - summary ("cross-participant summary"): two sentences citing the first theme as [T1] and [Q1.1] with its counts;
 - sentiment ("Judge the sentiment"): every numbered statement, "neutral".
 
-    python bench/_model_server.py --port 0 --delay 1
+    python -m bench._model_server --port 0 --delay 1
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes import openai_server  # noqa: E402
+from tests.fakes import openai_server
 
 _plain_reply = openai_server.Handler._reply_content
 

@@ -19,7 +19,6 @@ import random
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -28,25 +27,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import duckdb
+import pandas as pd
 
-import duckdb  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from core import db as dbmod  # noqa: E402
-from core.accounts import register  # noqa: E402
-from core.brief import Brief  # noqa: E402
-from core.db import Database, open_database  # noqa: E402
-from core.facilitation.offline import acknowledgement, welcome as offline_welcome  # noqa: E402
-from core.ids import new_id, new_token  # noqa: E402
-from core.repos import sessions as srepo  # noqa: E402
-from core.repos.sessions import SessionRow  # noqa: E402
-from core.repos.users import User  # noqa: E402
-from core.sessions import SessionSettings, create_session, set_status  # noqa: E402
-from core.templates import get_template  # noqa: E402
-from core.text import count_tokens  # noqa: E402
+from core import db as dbmod
+from core.accounts import register
+from core.brief import Brief
+from core.db import Database, open_database
+from core.facilitation.offline import acknowledgement
+from core.facilitation.offline import welcome as offline_welcome
+from core.ids import new_id, new_token
+from core.repos import sessions as srepo
+from core.repos.sessions import SessionRow
+from core.repos.users import User
+from core.sessions import SessionSettings, create_session, set_status
+from core.templates import get_template
+from core.text import count_tokens
 
 POLIS_DIR = Path(os.environ.get("HARMONICA_POLIS_DIR", "/work/shared/data/polis"))
 SEED = 20261126

@@ -2,9 +2,9 @@
 
     python -m venv --system-site-packages /tmp/btvenv
     /tmp/btvenv/bin/pip install torch==2.13.0 bertopic    # by hand, in a separate venv: NOT in requirements*.txt
-    PYTHONPATH=. /tmp/btvenv/bin/python bench/bertopic_compare.py                 # 1k, 10k, banking77 NMI/ARI
-    PYTHONPATH=. /tmp/btvenv/bin/python bench/bertopic_compare.py --sizes 1000    # one size
-    PYTHONPATH=. /tmp/btvenv/bin/python bench/bertopic_compare.py --embedder tfidf   # the 2026-11-26 way
+    /tmp/btvenv/bin/python -m bench.bertopic_compare                      # 1k, 10k, banking77 NMI/ARI
+    /tmp/btvenv/bin/python -m bench.bertopic_compare --sizes 1000         # one size
+    /tmp/btvenv/bin/python -m bench.bertopic_compare --embedder tfidf     # the 2026-11-26 way
 
 Both sides use the SAME vectors, from the default offline embedder (`embed.packaged_embedder()`: all-MiniLM-L6-v2
 on onnxruntime, `minilm-l6-onnx-int8`), or with `--embedder tfidf` TF-IDF+LSA (HARMONICA_EMBEDDER=tfidf for ours,
@@ -47,7 +47,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 DATA = Path("/work/shared/data")
 if not DATA.is_dir():
@@ -206,13 +205,13 @@ def case_warmup(kind: str) -> dict:
 
 
 def run_case(kind: str, *args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     if kind == "tfidf":
         env["HARMONICA_EMBEDDER"] = "tfidf"
     else:
         env.pop("HARMONICA_EMBEDDER", None)
-    proc = subprocess.run([sys.executable, __file__, "--embedder", kind, *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env)
+    proc = subprocess.run([sys.executable, "-m", "bench.bertopic_compare", "--embedder", kind, *args],
+                          capture_output=True, text=True, cwd=ROOT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -6,7 +6,7 @@ Prints the wall time, throughput and per-turn latency under contention, then che
 turn stored exactly once (no lost or duplicated message), each conversation's seq numbers 1..n without
 gaps, every reply following its answer, and participant numbers unique within the session.
 
-    PYTHONPATH=. python bench/concurrent_writes.py [--threads 20] [--turns 20] [--base-participants 5000]
+    python -m bench.concurrent_writes [--threads 20] [--turns 20] [--base-participants 5000]
 """
 
 from __future__ import annotations
@@ -16,14 +16,20 @@ import random
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _setup import (SEED, TextBank, build_database, form_answers_for, format_summary, ms,  # noqa: E402
-                    print_footer, print_header, reopen, temp_database)
-
-from core import conversation  # noqa: E402
+from bench._setup import (
+    SEED,
+    TextBank,
+    build_database,
+    form_answers_for,
+    format_summary,
+    ms,
+    print_footer,
+    print_header,
+    reopen,
+    temp_database,
+)
+from core import conversation
 
 
 def worker(db, session, bank: TextBank, rng: random.Random, turns: int, out: dict, barrier: threading.Barrier):

@@ -31,18 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.preprocessing import normalize
+
+from bench._setup import load_average, load_polis_sentences, machine_info
+from core.synthesis import embed
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
-from sklearn.preprocessing import normalize  # noqa: E402
-
-from bench._setup import load_average, load_polis_sentences, machine_info  # noqa: E402
-from core.synthesis import embed  # noqa: E402
-
 DATA = Path("/work/shared/data")
 if not DATA.is_dir():
     DATA = ROOT.parent / "shared" / "data"

@@ -8,7 +8,7 @@ conversation passes 20 participant turns. For each facilitation request it recor
 - the same estimate for an untrimmed prompt (system prompt + every message verbatim), for comparison.
 No tokenizer is downloaded: the figures are estimates, fit for comparing turn 2 with turn 20.
 
-    PYTHONPATH=. python bench/facilitation_tokens.py [--items 15]
+    python -m bench.facilitation_tokens [--items 15]
 """
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from _setup import SEED, TextBank, make_owner, print_header, temp_database  # noqa: E402
-
-from core import config, conversation, modes  # noqa: E402
-from core.brief import Brief  # noqa: E402
-from core.facilitation.model import system_prompt  # noqa: E402
-from core.sessions import SessionSettings, create_session, set_status  # noqa: E402
-from tests.fakes.fake_openai import FakeOpenAI  # noqa: E402
+from bench._setup import SEED, TextBank, make_owner, print_header, temp_database
+from core import config, conversation, modes
+from core.brief import Brief
+from core.facilitation.model import system_prompt
+from core.sessions import SessionSettings, create_session, set_status
+from tests.fakes.fake_openai import FakeOpenAI
 
 REPLY = "Thank you, that is helpful. Could you tell me a little more about what made it work that way for you?"
 TOPICS = ["Onboarding", "Tooling", "Code review", "Planning", "Estimates", "Meetings", "Documentation",

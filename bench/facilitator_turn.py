@@ -4,7 +4,7 @@ Builds a database of ~100k messages (5,000 participants x 20 messages over 4 ses
 `core.conversation.send(db, token, text)` by fresh participants who joined through `core.conversation.join`.
 Each send records the participant's message, computes the offline reply and stores it. Target: p99 < 100 ms.
 
-    PYTHONPATH=. python bench/facilitator_turn.py [--turns 500] [--profile]
+    python -m bench.facilitator_turn [--turns 500] [--profile]
 """
 
 from __future__ import annotations
@@ -17,14 +17,21 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _setup import (SEED, TextBank, build_database, form_answers_for, format_summary, ms,  # noqa: E402
-                    print_footer, print_header, reopen, summary_ms, temp_database)
-
-from core import conversation  # noqa: E402
+from bench._setup import (
+    SEED,
+    TextBank,
+    build_database,
+    form_answers_for,
+    format_summary,
+    ms,
+    print_footer,
+    print_header,
+    reopen,
+    summary_ms,
+    temp_database,
+)
+from core import conversation
 
 TARGET_P99_MS = 100.0
 

@@ -9,7 +9,7 @@ App overhead = app - baseline: loading the conversation, planning the turn, buil
 LLMClient wrapper and the call-log plumbing. The server's own time is in both and cancels out; `--delay`
 adds a scripted server delay to show that it does.
 
-    PYTHONPATH=. python bench/first_token.py [--turns 200] [--delay 0]
+    python -m bench.first_token [--turns 200] [--delay 0]
 """
 
 from __future__ import annotations
@@ -20,18 +20,24 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import openai
 
-from _setup import (SEED, TextBank, bulk_load, form_answers_for, format_summary, make_owner,  # noqa: E402
-                    make_session, ms, print_header, summary_ms, temp_database)
-
-import openai  # noqa: E402
-
-from core import config, conversation, modes  # noqa: E402
-from tests.fakes.fake_openai import FakeOpenAI  # noqa: E402
+from bench._setup import (
+    SEED,
+    TextBank,
+    bulk_load,
+    form_answers_for,
+    format_summary,
+    make_owner,
+    make_session,
+    ms,
+    print_header,
+    summary_ms,
+    temp_database,
+)
+from core import config, conversation, modes
+from tests.fakes.fake_openai import FakeOpenAI
 
 TARGET_MS = 50.0
 REPLY = "Thank you for sharing that. What would you change first, and why does it matter to you?"

@@ -21,7 +21,7 @@ Linux >= 4.0), so the synthesis' peak does not hide the page's; the RSS a phase 
 (memory the import freed is not always returned to the system). Wall and process CPU times are printed: on a busy
 machine CPU time moves much less. Nothing here asserts a time; figures go to bench/RESULTS.md.
 
-    PYTHONPATH=. python bench/large_import.py [--sizes 20000,50000,200000] [--synthesize] [--page]
+    python -m bench.large_import [--sizes 20000,50000,200000] [--synthesize] [--page]
 """
 
 from __future__ import annotations
@@ -35,15 +35,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pandas as pd
 
-from _setup import SEED, TextBank, make_owner, print_footer, print_header, reopen, temp_database  # noqa: E402
+from bench._setup import SEED, TextBank, make_owner, print_footer, print_header, reopen, temp_database
+from core import results
+from core.importer import ImportSpec, import_responses
 
-import pandas as pd  # noqa: E402
-
-from core import results  # noqa: E402
-from core.importer import ImportSpec, import_responses  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[1]
 FIRST_LOAD = ("results_session", "capabilities", "synthesis_view", "synthesis_progress", "overview")
 TEXT = "What should change?"
 
@@ -117,7 +115,7 @@ def apptest_page(path: Path, session_id: str) -> dict:
     out = {}
     reset_peak()
     for tab in ("Summary", "Participants"):
-        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "Home.py"), default_timeout=1800)
+        at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=1800)
         for key, value in {"authentication_status": True, "username": "bench", "name": "Bench Creator",
                            "logout": None}.items():
             at.session_state[key] = value
@@ -166,7 +164,8 @@ def one(n: int, synthesize: bool, page: bool) -> dict:
 def report(f: dict) -> None:
     ms = lambda s: f"{s * 1000:,.0f} ms" if s < 10 else f"{s:,.1f} s"  # noqa: E731
     imp = f["import"]
-    print(f"-- {f['rows']:,} rows (CSV {f['csv_mb']:.0f} MB; process RSS before the import {f['rss_before_import_mb']:,} MB)")
+    print(f"-- {f['rows']:,} rows (CSV {f['csv_mb']:.0f} MB; process RSS before the import "
+          f"{f['rss_before_import_mb']:,} MB)")
     print(f"   import: {ms(imp['wall'])} wall, {ms(imp['cpu'])} CPU; peak RSS {imp['peak_mb']:,} MB; "
           f"{imp['participants']:,} participants, {imp['answers']:,} answers")
     for key, label in (("before_run", "before any synthesis"), ("with_run", "with the synthesis run stored")):
@@ -201,9 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     print_header("large_import: CSV import and the Results page at " + ", ".join(
         f"{int(n):,}" for n in args.sizes.split(",")) + " rows")
     for n in (int(x) for x in args.sizes.split(",")):
-        cmd = [sys.executable, __file__, "--one", str(n)] + (["--synthesize"] if args.synthesize else []) + \
-            (["--page"] if args.page else [])
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        cmd = [sys.executable, "-m", "bench.large_import", "--one", str(n)] + \
+            (["--synthesize"] if args.synthesize else []) + (["--page"] if args.page else [])
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if done.returncode != 0:
             print(f"-- {n:,} rows: failed\n{done.stderr[-3000:]}")
             continue

@@ -105,7 +105,8 @@ def rate_limited(fake: FakeOpenAI, participants: int, delay: float) -> None:
               f"8 at once, a turn waits at most 10 s for a slot")
         print(f"   wall {wall:.1f} s; replies by the model {by_model}, by the offline facilitator "
               f"{len(results) - by_model}; errors {len(errors)} {errors[:3]}")
-        print(f"   wait per turn: p50 {statistics.median(waits):.1f} s, p95 {waits[int(0.95 * (len(waits) - 1))]:.1f} s,"
+        print(f"   wait per turn: p50 {statistics.median(waits):.1f} s, "
+              f"p95 {waits[int(0.95 * (len(waits) - 1))]:.1f} s,"
               f" max {waits[-1]:.1f} s; server requests {len(fake.requests('/v1/chat/completions'))}, "
               f"most at once {fake.max_in_flight()}")
         print(f"   stored: {len(stored)} participants, {whole} with exactly their answer and one reply "

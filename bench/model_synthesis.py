@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench._setup import (
+    TextBank,
+    bulk_load,
+    load_average,
+    make_owner,
+    make_session,
+    print_footer,
+    print_header,
+    temp_database,
+)
+from tests.fakes.fake_openai import FakeOpenAI
 
-from bench._setup import (TextBank, bulk_load, load_average, make_owner, make_session, print_footer,  # noqa: E402
-                          print_header, temp_database)
-from tests.fakes.fake_openai import FakeOpenAI  # noqa: E402
-
-SERVER = ROOT / "bench" / "_model_server.py"
+SERVER = "bench._model_server"  # run as `python -m bench._model_server` from the repository root
 
 
 def use_server(fake: FakeOpenAI, workers: int) -> None:
@@ -90,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     print_header(f"model-mode synthesis, {args.participants:,} participants × 5 answers, "
                  f"fake server {args.delay:g} s per call")
-    with FakeOpenAI(delay=args.delay, script=SERVER) as fake:
+    with FakeOpenAI(delay=args.delay, module=SERVER) as fake:
         for workers in args.concurrency:
             r = run(args.participants, workers, fake, args.delay)
             u = r["use"]

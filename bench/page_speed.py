@@ -61,10 +61,10 @@ def prepare(extra: int):
     """Before the server starts: N more participants in the demo session, a synthesis, a public link."""
     def run(path: Path, demo: harness.Demo) -> None:
         os.environ.setdefault("HARMONICA_OFFLINE", "1")
+        from core import conversation
         from core.db import open_database
         from core.repos import sessions as srepo
         from core.repos import users as urepo
-        from core import conversation
         from core.sharing import PUBLIC_SECTIONS, create_public_link, set_visibility
         from core.synthesis.pipeline import synthesize
 

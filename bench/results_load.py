@@ -14,7 +14,7 @@ beside it (segment_fields, segments for the first form field, coverage, codebook
 By default everything is measured a second time with the session inside a database that also holds ~100k
 messages of other sessions (--no-background skips it).
 
-    PYTHONPATH=. python bench/results_load.py [--participants 1000] [--messages 10] [--no-background] [--profile]
+    python -m bench.results_load [--participants 1000] [--messages 10] [--no-background] [--profile]
 """
 
 from __future__ import annotations
@@ -28,14 +28,21 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _setup import (SEED, TextBank, build_database, make_owner, ms, print_footer, print_header,  # noqa: E402
-                    reopen, temp_database, timed_cpu)
-
-from core import results  # noqa: E402
-from core.repos import synthesis as synrepo  # noqa: E402
-from core.synthesis.pipeline import synthesize  # noqa: E402
+from bench._setup import (
+    SEED,
+    TextBank,
+    build_database,
+    make_owner,
+    ms,
+    print_footer,
+    print_header,
+    reopen,
+    temp_database,
+    timed_cpu,
+)
+from core import results
+from core.repos import synthesis as synrepo
+from core.synthesis.pipeline import synthesize
 
 TARGET_S = 1.0
 WARM_CALLS = 10

@@ -158,7 +158,7 @@ async def sequential(url: str, pid: int, people: list[Participant], turns: int, 
 
 
 PAGES = {p.name for p in (harness.REPO / "pages").glob("*.py")} | {"Home.py"}
-FAMILIES = [  # by the frame's file (py-spy prints paths relative to sys.path); the first that matches wins
+FAMILIES = [  # by the frame's file (py-spy prints paths relative to the import path); the first that matches wins
     ("facilitator (core/facilitation)", ("core/facilitation/",)),
     ("database: SQL and frames (core/db, core/repos)", ("core/db.py", "core/repos/")),
     ("our page code (pages, ui, core)", ("core/", "ui/")),

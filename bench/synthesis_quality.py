@@ -20,23 +20,24 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import (
+    adjusted_rand_score,
+    normalized_mutual_info_score,
+    silhouette_score,
+    v_measure_score,
+)
+
+from bench._setup import machine_info
+from core.synthesis.cluster import SOLID, cluster
+from core.synthesis.embed import TfidfLsa
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score  # noqa: E402
-from sklearn.metrics import v_measure_score  # noqa: E402
-
-from bench._setup import machine_info  # noqa: E402
-from core.synthesis.cluster import SOLID, cluster  # noqa: E402
-from core.synthesis.embed import TfidfLsa  # noqa: E402
-
 DATA = Path("/work/shared/data")
 if not DATA.is_dir():
     DATA = ROOT.parent / "shared" / "data"

@@ -1,8 +1,8 @@
 """Synthesis speed and peak memory, offline, end to end (read answers → statements → embed → cluster → label →
 quotes → store).
 
-    PYTHONPATH=. python bench/synthesis_speed.py            # 1k, 10k statements, +1 participant at 1,000
-    PYTHONPATH=. python bench/synthesis_speed.py --case 10k # one case (each case runs in its own process)
+    python -m bench.synthesis_speed             # 1k, 10k statements, +1 participant at 1,000
+    python -m bench.synthesis_speed --case 10k  # one case (each case runs in its own process)
 
 Cases (each in a fresh subprocess, so peak RSS is that case's own):
 - `1k` / `10k`: an imported session whose N rows are one Polis sentence each (about N statements), then one full
@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def peak_mb() -> float:
@@ -98,7 +97,8 @@ def case_plus_one(participants: int = 1000, messages: int = 10) -> dict:
 
 
 def run_case(name: str) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "bench.synthesis_speed", "--case", name],
+                          capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -2,7 +2,7 @@
 (tests/fakes), by step. The summary step must not grow with N; extraction grows linearly (one call per
 participant) but is cached by transcript hash, so a re-run after +1 participant extracts once.
 
-    PYTHONPATH=. python bench/synthesis_tokens.py [--sizes 10 100 1000]
+    python -m bench.synthesis_tokens [--sizes 10 100 1000]
 
 Token counts are the fake server's (words and punctuation of the prompt, like core.text.count_tokens), not a
 real tokenizer's; the fake's replies are schema examples, so its "quotes" fail the verbatim check and those
@@ -12,21 +12,16 @@ participants are split offline (this measures what is sent, not answer quality).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench._setup import TextBank, bulk_load, make_owner, make_session, temp_database  # noqa: E402
-from core.llm import LLMSettings  # noqa: E402
-from core.llm.client import LLMClient  # noqa: E402
-from core.repos import sessions as srepo  # noqa: E402
-from core.synthesis.model_mode import Extractor, Namer, Summarizer  # noqa: E402
-from core.synthesis.pipeline import synthesize  # noqa: E402
-from tests.fakes.fake_openai import FakeOpenAI  # noqa: E402
+from bench._setup import TextBank, bulk_load, make_owner, make_session, temp_database
+from core.llm import LLMSettings
+from core.llm.client import LLMClient
+from core.repos import sessions as srepo
+from core.synthesis.model_mode import Extractor, Namer, Summarizer
+from core.synthesis.pipeline import synthesize
+from tests.fakes.fake_openai import FakeOpenAI
 
 
 def run(n: int, fake: FakeOpenAI) -> dict:
@@ -75,7 +70,8 @@ def main() -> None:
             r = run(n, fake)
             t, c = r["tokens"], r["calls"]
             print(f"| {n} | {r['statements']:,} | {r['themes']} | {t.get('synthesis.extract', 0):,} "
-                  f"({c.get('synthesis.extract', 0)}) | {t.get('synthesis.name', 0):,} ({c.get('synthesis.name', 0)}) | "
+                  f"({c.get('synthesis.extract', 0)}) | "
+                  f"{t.get('synthesis.name', 0):,} ({c.get('synthesis.name', 0)}) | "
                   f"{t.get('synthesis.summary', 0):,} | {r['plus1_calls'].get('synthesis.extract', 0)} | "
                   f"{r['seconds']} s |", flush=True)
 

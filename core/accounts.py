@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import bcrypt
 
 from core import sharing
-from core.db import Database
 from core.clock import utcnow
+from core.db import Database
 from core.repos import access as arepo
 from core.repos import users as urepo
 from core.repos.users import User, canonical_username

@@ -26,7 +26,7 @@
 | model-mode embeddings   | HARMONICA_SYNTHESIS_EMBEDDINGS | local (or endpoint: /v1/embeddings) |
 | synthesis model calls at once | HARMONICA_SYNTHESIS_CONCURRENCY | 4 (1-32)                       |
 | synthesis circuit breaker | HARMONICA_SYNTHESIS_BREAKER | 3 failed calls in a row                |
-| snapshots: folder / kept / every (h) | HARMONICA_BACKUP_DIR / _KEEP / _EVERY_H | backups/ beside the database / 7 / 24 |
+| snapshots: folder / kept / every (h) | HARMONICA_BACKUP_DIR / _KEEP / _EVERY_H | backups/ beside the db / 7 / 24 |
 
 Secrets in `.streamlit/secrets.toml` use the same names (top-level keys). The last eight are read at each
 use through `live()`, so a running process (and a test) can switch them.

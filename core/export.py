@@ -16,16 +16,14 @@ import pandas as pd
 
 from core.cells import defused_frame, force_text_cells
 from core.db import Database
+from core.formats import FORMATS
 from core.permissions import Permission
 from core.repos import synthesis as synrepo
-from core.formats import FORMATS
 from core.repos.users import User
-from core.results import (SynthesisView, coverage, overview, segment_fields, segments, session_results,
-                          synthesis_view)
+from core.results import SynthesisView, coverage, overview, segment_fields, segments, session_results, synthesis_view
 from core.sessions import get_for
 from core.synthesis.segments import finding
 from core.text import markdown_text, readable_refs, ref_label
-
 
 ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "theme_label"]
 
@@ -143,7 +141,8 @@ def _themes_json(db, user, sid) -> bytes:
     themes = [{"theme_id": t.theme_id, "label": t.label, "description": t.description, "keywords": t.keywords,
                "participants": t.participants, "share_pct": round(t.share, 1), "mentions": t.mentions,
                "sentiment": t.sentiment,
-               "quotes": [{"ref": q.ref, "text": q.text, "participant": q.participant, "participant_id": q.participant_id,
+               "quotes": [{"ref": q.ref, "text": q.text, "participant": q.participant,
+                           "participant_id": q.participant_id,
                            "message_id": q.message_id, "statement_id": q.statement_id} for q in t.quotes]}
               for t in view.themes]
     return json.dumps({"session_id": sid, "run": _run_info(view), "summary": view.run.summary, "themes": themes},
@@ -246,14 +245,16 @@ def _report_html(db, user, sid) -> bytes:
                                                                default_width="100%"))
     themes_html = []
     for t in view.themes:
-        quotes = "".join(f"<blockquote><b>{e(ref_label(q.ref).capitalize())}</b> {e(q.text)} <cite>— {e(q.participant)}</cite></blockquote>"
+        quotes = "".join(f"<blockquote><b>{e(ref_label(q.ref).capitalize())}</b> {e(q.text)} "
+                         f"<cite>— {e(q.participant)}</cite></blockquote>"
                          for q in t.quotes)
         themes_html.append(f"<h3>{t.position + 1}. {e(t.label)}</h3><p>{t.participants} participants "
                            f"({t.share:.0f}%), {t.mentions} mentions. {e(t.description)}</p>{quotes}")
     summary = "".join(f"<p>{e(line)}</p>" for line in readable_refs(view.run.summary).splitlines())
     doc = f"""<!doctype html>
 <html lang="{e(view.session.language)}"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; \
+style-src 'unsafe-inline'; img-src data:; font-src data:">
 <title>{e(view.session.name)}: results</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#111}}
 blockquote{{border-left:3px solid #4f46e5;margin:.5em 0;padding:.2em .8em;color:#333}}cite{{color:#666}}</style>

@@ -14,7 +14,8 @@ PHRASES: dict[str, dict[str, str]] = {
                           "What has worked, and what has not, when it comes to {item}?",
                           "What difference does {item} make for you in practice?",
                           "If you could change one thing about {item}, what would it be, and why?"],
-        "question_words": "what|how|why|when|where|who|which|whose|is|are|do|does|did|can|could|should|would|will|have|has",
+        "question_words": "what|how|why|when|where|who|which|whose|is|are|do|does|did|can|could|should|would|will|"
+        "have|has",
         "probe": [
             "Could you say a bit more, perhaps with a concrete example?",
             "What makes you see it that way?",

@@ -75,7 +75,8 @@ def _default_runner(db: Database, session_id: str, reason: str) -> None:
     params = None
     hooks: dict = {}
     if latest is not None:
-        params = pipeline.Params(**{k: v for k, v in latest.params.items() if k in pipeline.Params.__dataclass_fields__})
+        params = pipeline.Params(**{k: v for k, v in latest.params.items()
+                                    if k in pipeline.Params.__dataclass_fields__})
         if latest.input_hash == pipeline.current_input_hash(db, [session_id], params, latest.mode, latest.embedder):
             return
         if latest.mode == "model" or latest.stats.get("requested_mode") == "model":   # retry after an outage

@@ -219,7 +219,8 @@ class SynthesisView:
     # read on first use only (ask the data, moving a statement, exports), never to show the header or the themes.
     @cached_property
     def statements(self) -> pd.DataFrame:
-        """Every statement of the run (statement_id, message_id, participant_id, session_id, step, text, theme_id, …)."""
+        """Every statement of the run (statement_id, message_id, participant_id, session_id, step, text,
+        theme_id, …)."""
         return synrepo.statements_frame(self.db, self.run.id)
 
     @cached_property
@@ -232,7 +233,8 @@ class SynthesisView:
 
 def _names(db: Database, participant_ids: list[str]) -> dict[str, str]:
     """participant id -> "Participant <number>", for these participants only (a run's quotes, not everyone)."""
-    return {pid: f"Participant {n}" for pid, n in analytics.participant_numbers(db, sorted(set(participant_ids))).items()}
+    return {pid: f"Participant {n}"
+            for pid, n in analytics.participant_numbers(db, sorted(set(participant_ids))).items()}
 
 
 def synthesis_view(db: Database, user: User | None, session_id: str, run_id: str | None = None) -> SynthesisView | None:

@@ -12,8 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from core import clock
 from core.db import Database
 from core.ids import looks_like_id, new_token
-from core.permissions import (ROLES, VISIBILITY, AccessDenied, Permission, ProjectPermission, require,
-                              require_project)
+from core.permissions import ROLES, VISIBILITY, AccessDenied, Permission, ProjectPermission, require, require_project
 from core.repos import access as arepo
 from core.repos import sessions as srepo
 from core.repos import users as urepo
@@ -200,7 +199,8 @@ def change_role(db: Database, user: User, resource_type: str, resource_id: str, 
     members = {m.user_id: m for m in arepo.members(db, resource_type, resource_id)}
     if member_id not in members:
         raise SharingError("This person is not a member.")
-    if members[member_id].role == "owner" and role != "owner" and _owners(db, resource_type, resource_id) == [member_id]:
+    if (members[member_id].role == "owner" and role != "owner"
+            and _owners(db, resource_type, resource_id) == [member_id]):
         raise SharingError("The last owner cannot be demoted: make someone else owner first.")
     arepo.set_role(db, resource_type, resource_id, member_id, role)
     arepo.insert_audit(db, user.id, "member.role", resource_type, resource_id,

@@ -8,12 +8,12 @@ import streamlit as st
 
 from core import conversation, generation, modes
 from core.conversation import CONSENT_KEY, ChatUnavailable, FormErrors
+from core.i18n import LANGUAGES, phrase
 from core.permissions import AccessDenied
 from core.privacy import delete_participation
+from core.repos import sessions as srepo
 from core.results import participant_view
 from core.sessions import consent_text
-from core.i18n import LANGUAGES, phrase
-from core.repos import sessions as srepo
 from ui.chat_view import render_form, show_message
 from ui.resources import db
 from ui.results_view import show_summary, show_themes

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core import calllog, generation, modes, simulation
-from core.config import settings
 from core import sessions as service
 from core.brief import Brief, parse_items
+from core.config import settings
 from core.facilitation.model import preview_prompt
 from core.forms import FIELD_TYPES
 from core.guide import validate_guide
@@ -14,10 +14,17 @@ from core.llm import LLMError
 from core.permissions import Permission, can
 from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
-from ui.auth import allowed_or_stop, require_user
 from ui import cards
-from ui.editors import (FORM_COLUMNS, fields_from_frame, fields_from_items, form_frame, guide_frame, steps_from_frame,
-                        steps_from_items)
+from ui.auth import allowed_or_stop, require_user
+from ui.editors import (
+    FORM_COLUMNS,
+    fields_from_frame,
+    fields_from_items,
+    form_frame,
+    guide_frame,
+    steps_from_frame,
+    steps_from_items,
+)
 from ui.forms import KeptInputs, field_error, list_errors, set_errors
 from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
@@ -101,7 +108,8 @@ for _ in rendered(brief_tab, lazy=True):
 
 for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     if guide:   # what is in use, and where it came from: stays on the page, unlike a message after an action
-        st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} ({escape_markdown(guide.note)}), "
+        st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} "
+                   f"({escape_markdown(guide.note)}), "
                    f"{guide.created_at:%Y-%m-%d %H:%M} UTC.")
     if problem := st.session_state.get(GUIDE_PROBLEM):
         st.error(escape_markdown(problem), icon=":material/error:")   # may quote the server's answer
@@ -183,7 +191,8 @@ for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     st.subheader("Versions")
     for v in srepo.list_guide_versions(db(), session.id):
         current = " (current)" if v.version == session.guide_version else ""
-        with st.expander(f"Version {v.version}{current} · {escape_markdown(v.note)} · {v.created_at:%Y-%m-%d %H:%M} UTC"):
+        with st.expander(f"Version {v.version}{current} · {escape_markdown(v.note)} · "
+                         f"{v.created_at:%Y-%m-%d %H:%M} UTC"):
             for i, s in enumerate(v.steps, start=1):
                 st.text(f"{i}. {s.question}" + (f"\n   probe: {s.probe}" if s.probe else "")
                         + (f"\n   covers: {s.critical_item}" if s.critical_item else ""))

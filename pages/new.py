@@ -4,8 +4,8 @@ import streamlit as st
 
 from core import generation, modes
 from core.brief import Brief, parse_items
-from core.llm import LLMError
 from core.i18n import LANGUAGES
+from core.llm import LLMError
 from core.sessions import InvalidInput, SessionSettings, create_session
 from core.templates import load_templates
 from ui.auth import require_user

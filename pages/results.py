@@ -4,21 +4,55 @@ codebook, participants and transcripts, exports. Thin: every number comes from c
 import streamlit as st
 
 from core.permissions import AccessDenied
-from core.results import (COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, ask, capabilities, codebook_edits, coverage,
-                          coverage_counts, discard_codebook_edit, edit_codebook, overview, participant_page_of,
-                          participants_page, pin_insight, pinned_insights, reapply_codebook_edit, results_session,
-                          segment_fields, segments, set_included, start_synthesis, synthesis_progress, synthesis_view,
-                          transcript, unpin_insight)
+from core.results import (
+    COVERAGE_GRID_MAX,
+    LAZY_TABS_ABOVE,
+    ask,
+    capabilities,
+    codebook_edits,
+    coverage,
+    coverage_counts,
+    discard_codebook_edit,
+    edit_codebook,
+    overview,
+    participant_page_of,
+    participants_page,
+    pin_insight,
+    pinned_insights,
+    reapply_codebook_edit,
+    results_session,
+    segment_fields,
+    segments,
+    set_included,
+    start_synthesis,
+    synthesis_progress,
+    synthesis_view,
+    transcript,
+    unpin_insight,
+)
 from core.text import plural, ref_label
 from ui.auth import allowed_or_stop, require_user
-from ui.charts import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar,
-                       theme_order)
+from ui.charts import (
+    completion_bar,
+    coverage_bar,
+    coverage_heatmap,
+    segment_heatmap,
+    sentiment_bar,
+    theme_bar,
+    theme_order,
+)
 from ui.chat_view import show_message
 from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
 from ui.resources import db
-from ui.results_view import (show_codebook_edit, show_segment_findings, show_stability, show_subthemes,
-                             show_summary, theme_title)
+from ui.results_view import (
+    show_codebook_edit,
+    show_segment_findings,
+    show_stability,
+    show_subthemes,
+    show_summary,
+    theme_title,
+)
 from ui.safe import escape_markdown, show_text
 from ui.scroll import scroll_into_view
 
@@ -215,7 +249,8 @@ for _ in rendered(tabs[5], lazy):
         if answer is not None:
             show_text(answer.answer)
             for c in answer.citations:
-                st.markdown(f"**{ref_label(c.ref).capitalize()}** " + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
+                st.markdown(f"**{ref_label(c.ref).capitalize()}** "
+                            + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
                 show_text(f"“{c.text}”")
             if answer.citations and caps["write"] and st.button("Pin as insight", key="pin"):
                 pin_insight(db(), user, session_id, answer, view.run.id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from core import config, db as dbmod
+from core import config
+from core import db as dbmod
 from core.accounts import register
 from core.db import open_database
+
 # Fixtures shared by every folder: one browser for all browser tests, one fake OpenAI server process.
-from tests.browser import (browser, new_page, pages, playwright_driver,  # noqa: F401
-                           pytest_runtest_makereport, shown_exceptions)
+from tests.browser import browser, new_page, pages, playwright_driver, pytest_runtest_makereport, shown_exceptions  # noqa: F401
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 
 

@@ -3,9 +3,19 @@ from datetime import timedelta
 import pytest
 
 from core import conversation
-from core.accounts import (RegistrationError, authenticate, change_password, delete_account, export_user_data,
-                           login_locked, record_login_result, register, reset_password, set_disabled,
-                           set_registration_policy)
+from core.accounts import (
+    RegistrationError,
+    authenticate,
+    change_password,
+    delete_account,
+    export_user_data,
+    login_locked,
+    record_login_result,
+    register,
+    reset_password,
+    set_disabled,
+    set_registration_policy,
+)
 from core.permissions import AccessDenied, Permission, can
 from core.privacy import delete_participation, redact
 from core.projects import add_session, create_project, my_projects, remove_session
@@ -13,10 +23,24 @@ from core.repos import access as arepo
 from core.repos import sessions as srepo
 from core.repos import users as urepo
 from core.sessions import create_session, list_for
-from core.sharing import (INVITATION_DAYS, SharingError, change_role, claim_invitation, create_public_link,
-                          decline_invitation, invitation_for_code, invite, open_public_link, pending_invitations,
-                          public_links, remove_member, revoke_invitation, revoke_public_link, set_visibility,
-                          transfer_ownership)
+from core.sharing import (
+    INVITATION_DAYS,
+    SharingError,
+    change_role,
+    claim_invitation,
+    create_public_link,
+    decline_invitation,
+    invitation_for_code,
+    invite,
+    open_public_link,
+    pending_invitations,
+    public_links,
+    remove_member,
+    revoke_invitation,
+    revoke_public_link,
+    set_visibility,
+    transfer_ownership,
+)
 from tests.helpers import BRIEF, LONG, grant, launched_session
 
 

@@ -13,9 +13,19 @@ import duckdb
 import pytest
 
 from core import accounts
-from core.accounts import (LOCK_AFTER_FAILURES, change_password, cookie_issued_at, credentials, end_sessions,
-                           login_locked, record_login_result, register, reset_password, set_disabled,
-                           sign_in_valid)
+from core.accounts import (
+    LOCK_AFTER_FAILURES,
+    change_password,
+    cookie_issued_at,
+    credentials,
+    end_sessions,
+    login_locked,
+    record_login_result,
+    register,
+    reset_password,
+    set_disabled,
+    sign_in_valid,
+)
 from core.clock import utcnow
 from core.db import Database
 from core.repos import access as arepo

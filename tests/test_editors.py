@@ -2,8 +2,16 @@ import pandas as pd
 
 from core.forms import FormField
 from core.guide import Step
-from ui.editors import (field_items, fields_from_frame, fields_from_items, form_frame, guide_frame, step_items,
-                        steps_from_frame, steps_from_items)
+from ui.editors import (
+    field_items,
+    fields_from_frame,
+    fields_from_items,
+    form_frame,
+    guide_frame,
+    step_items,
+    steps_from_frame,
+    steps_from_items,
+)
 
 
 def test_guide_round_trip_and_reorder():

@@ -6,9 +6,22 @@ from core.forms import FormField
 from core.guide import Step
 from core.permissions import AccessDenied, Permission, can
 from core.repos import sessions as srepo
-from core.sessions import (InvalidInput, SessionSettings, clone_session, create_session, delete_session, get_for,
-                           list_for, regenerate_guide, restore_guide, save_form, save_guide, save_settings,
-                           set_status, update_brief)
+from core.sessions import (
+    InvalidInput,
+    SessionSettings,
+    clone_session,
+    create_session,
+    delete_session,
+    get_for,
+    list_for,
+    regenerate_guide,
+    restore_guide,
+    save_form,
+    save_guide,
+    save_settings,
+    set_status,
+    update_brief,
+)
 from core.templates import load_templates
 from tests.helpers import BRIEF, LONG, launched_session
 

@@ -20,14 +20,14 @@ import extra_streamlit_components as stx
 import streamlit as st
 import streamlit.components.v1 as components
 import streamlit_authenticator as stauth
-from streamlit_authenticator.models import cookie_model
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit_authenticator.models import cookie_model
 
 from core import accounts
 from core.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, credentials, record_login_result
 from core.config import secret_file, settings
-from core.repos import users as urepo
 from core.permissions import AccessDenied
+from core.repos import users as urepo
 from core.repos.users import User
 from ui.resources import db
 

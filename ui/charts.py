@@ -2,5 +2,13 @@
 
 from __future__ import annotations
 
-from core.synthesis.figures import (completion_bar, coverage_bar, coverage_heatmap, segment_heatmap,  # noqa: F401
-                                    sentiment_bar, session_share_heatmap, theme_bar, theme_order)
+from core.synthesis.figures import (  # noqa: F401
+                                    completion_bar,
+                                    coverage_bar,
+                                    coverage_heatmap,
+                                    segment_heatmap,
+                                    sentiment_bar,
+                                    session_share_heatmap,
+                                    theme_bar,
+                                    theme_order,
+)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import streamlit as st
+
+from core import sessions  # `sessions.list_for` looked up at each run: this module is imported once
 from core.accounts import RegistrationError, register, registration_policy
-from core import sessions   # `sessions.list_for` looked up at each run: this module is imported once
 from core.sharing import INVALID_CODE, parse_code, usable_invitation
 from ui.auth import authenticator, current_user, sign_in_form, sign_in_new_account
 from ui.forms import errors_of, field_error, set_errors
 from ui.menu import show_menu
-from ui.safe import escape_markdown
 from ui.resources import db
+from ui.safe import escape_markdown
 from ui.sharing import invitation_code_box, invitation_from_link
 
 
@@ -44,7 +45,8 @@ def show() -> None:
                 email = st.text_input("Email")
                 field_error("register", "email")
                 username = st.text_input("Username",
-                                         help="3–32 letters, digits, '.', '_' or '-'; not case-sensitive (kept in lower case)")
+                                         help="3–32 letters, digits, '.', '_' or '-'; not case-sensitive "
+                                              "(kept in lower case)")
                 field_error("register", "username")
                 password = st.text_input("Password", type="password", help="At least 8 characters")
                 field_error("register", "password")
@@ -64,7 +66,8 @@ def show() -> None:
                 set_errors("register", None)
                 role = " You are the first user, so you are the site admin." if new_user.is_admin else ""
                 joined = " Your invitation is accepted." if code.strip() else ""
-                sign_in_new_account(new_user, f"Welcome! Your account '{escape_markdown(new_user.username)}' is ready and you are "
+                sign_in_new_account(new_user, f"Welcome! Your account '{escape_markdown(new_user.username)}' "
+                                              "is ready and you are "
                                               f"signed in.{role}{joined}")
                 st.rerun()
         user = current_user(auth)

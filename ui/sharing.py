@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import sharing
 from core.db import Database
 from core.permissions import ROLES, VISIBILITY, AccessDenied
 from core.repos.users import User
-from core import sharing
 from core.sharing import PUBLIC_SECTIONS, SharingError
 from ui.safe import escape_markdown
 from ui.share import base_url
@@ -136,7 +136,8 @@ def _issued_invitation(resource_id: str) -> None:
     if not issued or issued["resource_id"] != resource_id:
         return
     with st.container(border=True):
-        st.success(f"Invitation for {escape_markdown(issued['invitee'])} as {issued['role']} created. Send them this link (or the "
+        st.success(f"Invitation for {escape_markdown(issued['invitee'])} as {issued['role']} created. "
+                   "Send them this link (or the "
                    "code) yourself: it is shown only now, works once, and whoever presents it gets the role.")
         st.code(invite_link(issued["code"]), language=None)
         st.text(f"Code: {issued['code']}")

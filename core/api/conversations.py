@@ -58,7 +58,8 @@ def submit_response(call: Call) -> dict:
     participant = _join(call, session, {}, user_id=call.user.id)
     _answer(call, participant.token, text, None)
     stored = next(m for m in reversed(prepo.list_messages(call.db, participant.id)) if m.role == "participant")
-    return {"id": stored.id, "session_id": session.id, "content": stored.content, "created_at": stamp(stored.created_at)}
+    return {"id": stored.id, "session_id": session.id, "content": stored.content,
+            "created_at": stamp(stored.created_at)}
 
 
 def _thread(call: Call, participant: Participant, reply: Message | None = None) -> dict:

@@ -22,7 +22,6 @@ from core.results import synthesis_view
 from core.sessions import InvalidInput, current_guide, get_for, list_for, save_form
 from core.sharing import SharingError, set_visibility
 
-
 STATUS = {"draft": "active", "launched": "active", "closed": "completed"}
 
 
@@ -112,8 +111,8 @@ BRIEF_FIELDS = {"name": "topic", "objective": "goal", "critical_items": "critica
 
 
 def _invalid_input(exc: InvalidInput) -> ApiError:
-    errors = exc.errors if isinstance(exc.errors, dict) else {"": e for e in exc.errors}
-    return invalid("; ".join(f"{BRIEF_FIELDS.get(k, k)}: {m}" if k else m for k, m in errors.items()))
+    errors = exc.errors.items() if isinstance(exc.errors, dict) else [("", m) for m in exc.errors]
+    return invalid("; ".join(f"{BRIEF_FIELDS.get(k, k)}: {m}" if k else m for k, m in errors))
 
 
 def _form(questions: list[bodies.Question]) -> list[FormField]:

@@ -1,6 +1,6 @@
 """Facilitation: the step tracker decides what happens next; a Facilitator words it."""
 
-from core.facilitation.protocol import Action, Facilitator, TurnContext, TurnPlan
 from core.facilitation.offline import OfflineFacilitator
+from core.facilitation.protocol import Action, Facilitator, TurnContext, TurnPlan
 
 __all__ = ["Action", "Facilitator", "TurnContext", "TurnPlan", "OfflineFacilitator"]

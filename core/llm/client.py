@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import ExitStack
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -28,9 +28,8 @@ from core.llm.gate import Gate, gate_for
 from core.llm.protocol import CallRecord, ChatMessage, OnCall
 from core.llm.scope import current_scope
 from core.llm.settings import LLMSettings
+from core.llm.structured import BadOutput, parse_into, repair_prompt, schema_instruction, schema_name, without_thinking
 from core.text import count_tokens
-from core.llm.structured import (BadOutput, parse_into, repair_prompt, schema_instruction, schema_name,
-                                 without_thinking)
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ class CallScope:
     participant_id: str | None = None
 
 
-_current: ContextVar[CallScope] = ContextVar("harmonica_call_scope", default=CallScope())
+# the default is frozen, so sharing it between contexts is safe
+_current: ContextVar[CallScope] = ContextVar("harmonica_call_scope", default=CallScope())  # noqa: B039
 
 
 def current_scope() -> CallScope:

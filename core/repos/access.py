@@ -289,11 +289,6 @@ def revoke_public_links_of_session(db: Database, session_id: str) -> list[str]:
     return tokens
 
 
-def delete_public_links(db: Database, session_id: str) -> None:
-    with db.write() as cur:
-        cur.execute("DELETE FROM public_links WHERE session_id = ?", [session_id])
-
-
 # --- audit log --------------------------------------------------------------------------------------------
 
 def insert_audit(db: Database, actor_id: str | None, action: str, resource_type: str, resource_id: str,

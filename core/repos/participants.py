@@ -31,10 +31,6 @@ class Participant:
     finished_at: datetime | None
     language: str | None = None   # the participant's choice, when the session allows one
 
-    @property
-    def display_name(self) -> str:
-        return f"Participant {self.number}"
-
 
 @dataclass(frozen=True)
 class Message:
@@ -209,18 +205,6 @@ def answers_frame(db: Database, session_id: str) -> pd.DataFrame:
         FROM messages m JOIN participants p ON p.id = m.participant_id
         WHERE p.session_id = ? AND m.role = 'participant' AND m.kind = 'answer'
         ORDER BY p.number, m.seq
-        """,
-        [session_id],
-    )
-
-
-def messages_frame(db: Database, session_id: str) -> pd.DataFrame:
-    """Every message of a session, in transcript order."""
-    return db.fetchdf(
-        """
-        SELECT p.number, m.participant_id, m.seq, m.role, m.kind, m.step, m.content, m.created_at
-        FROM messages m JOIN participants p ON p.id = m.participant_id
-        WHERE p.session_id = ? ORDER BY p.number, m.seq
         """,
         [session_id],
     )

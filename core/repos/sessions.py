@@ -47,7 +47,8 @@ class GuideVersion:
 
 
 _COLUMNS = ("id, owner_id, name, objective, critical_items, context, template_key, status, language, "
-            "max_turns, anonymous, guide_version, created_at, updated_at, project_id, visibility, consent_text, redact, "
+            "max_turns, anonymous, guide_version, created_at, updated_at, "
+            "project_id, visibility, consent_text, redact, "
             "language_choice, audience_quotes, audience_min_people")
 
 

@@ -192,11 +192,6 @@ def list_runs(db: Database, scope: str, limit: int = 50) -> list[Run]:
     return [_run(r) for r in rows]
 
 
-def update_summary(db: Database, run_id: str, summary: str) -> None:
-    with db.write() as cur:
-        cur.execute("UPDATE synthesis_runs SET summary = ? WHERE id = ?", [summary, run_id])
-
-
 def themes_frame(db: Database, run_id: str) -> pd.DataFrame:
     return db.fetchdf("SELECT theme_id, position, label, description, keywords, participants, mentions, sentiment, "
                       "quotes, centroid, origin, stability, coalesce(subthemes, '[]') AS subthemes "
@@ -276,7 +271,7 @@ def count_embeddings(db: Database, embedder: str) -> int:
 # ----------------------------------------------------------------------------------- codebook, pins
 
 
-EDIT_STATUSES = ("applied", "pending", "discarded")
+
 
 
 @dataclass(frozen=True)
@@ -356,11 +351,6 @@ def discard_edit(db: Database, scope: str, edit_id: str) -> None:
     with db.write() as cur:
         cur.execute("UPDATE codebook_edits SET status = 'discarded', updated_at = ? WHERE scope = ? AND id = ?",
                     [utcnow(), scope, edit_id])
-
-
-def delete_edits(db: Database, scope: str) -> None:
-    with db.write() as cur:
-        cur.execute("DELETE FROM codebook_edits WHERE scope = ?", [scope])
 
 
 def add_pin(db: Database, scope: str, question: str, answer: str, citations: list[dict], run_id: str | None,
@@ -470,11 +460,3 @@ def save_extractions(db: Database, model: str, prompt_version: str, rows: list[t
                     "claims, tokens, created_at FROM new_extractions")
         cur.unregister("new_extractions")
 
-
-def save_extraction(db: Database, transcript_hash: str, model: str, prompt_version: str, participant_id: str,
-                    claims: dict, tokens: int) -> None:
-    with db.write() as cur:
-        cur.execute("DELETE FROM synthesis_extractions WHERE transcript_hash = ? AND model = ? AND prompt_version = ?",
-                    [transcript_hash, model, prompt_version])
-        cur.execute("INSERT INTO synthesis_extractions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [transcript_hash, model, prompt_version, participant_id, json.dumps(claims), tokens, utcnow()])

@@ -28,7 +28,8 @@ sentence model's, TF-IDF + LSA) and is a function of the input and the seed.
   its centre than to the centre of all themes (mean *lift* under CATCHALL_RATIO of the median theme's), dissolved
   into the nearest other theme where a statement is as close as that theme's own members are (Tukey's lower
   fence), else Other (unless that would put more than OTHER_MAX_SHARE of all statements in Other: then it stays,
-  tentative); and statements whose similarity to every centre is below the fence of all statements' similarity to their own centre. A *loose*
+  tentative); and statements whose similarity to every centre is below the fence of all statements' similarity to
+  their own centre. A *loose*
   theme (its statements' mean similarity to its centre an outlier low among the themes' — below Tukey's fence and
   LOOSE_GAP under the median theme's: a few unrelated statements the tree had to put somewhere) is dissolved the
   same way. Last, a theme the subsamples do not find again (stability under DISSOLVED: Hennig's "dissolved"; on
@@ -412,7 +413,6 @@ def _dissolve_catchalls(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     base = x @ overall
     sims = x @ cents.T
     lift = sims - base[:, None]                       # lift of every statement in every theme
-    mine = labels >= 0
     theme_lift = np.array([lift[labels == c, c].mean() for c in range(k)])
     bar = CATCHALL_RATIO * float(np.median(theme_lift))
     # a theme whose statements are far less alike than other themes' (a few unrelated statements the tree had to

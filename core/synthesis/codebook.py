@@ -46,12 +46,6 @@ class ThemeState:
 
 
 @dataclass
-class EditResult:
-    applied: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-
-@dataclass
 class EditOutcome:
     """What replaying one edit did: applied, or pending with why (plain words) and the themes to offer instead."""
     applied: bool
@@ -103,11 +97,6 @@ def place(themes: dict[str, ThemeState], statements: pd.DataFrame, snapshot: lis
     sizes = {str(t): len(v) for t, v in grouped.items()}
     return Placement(best if best_score >= MATCH_THRESHOLD else None, best_score, spread, unassigned, missing,
                      len(kept), sizes)
-
-
-def match_theme(themes: dict[str, ThemeState], statements: pd.DataFrame, snapshot: list[str],
-                universe: set[str] | None = None) -> str | None:
-    return place(themes, statements, snapshot, universe).best
 
 
 def _q(label: str | None, fallback: str = "a theme") -> str:
@@ -222,7 +211,8 @@ def replay_edit(op: str, payload: dict, themes: dict[str, ThemeState], statement
     if op == "rename":
         p = place(themes, statements, payload["members"], universe)
         if p.best is None:
-            return EditOutcome(False, f"{_the(payload.get('from_label'))} you renamed to “{payload['label']}” no longer "
+            return EditOutcome(False, f"{_the(payload.get('from_label'))} you renamed to "
+                                      f"“{payload['label']}” no longer "
                                       f"exists: {where_now(p, themes)}.", _candidates(p))
         themes[p.best].label = payload["label"].strip()[:120] or themes[p.best].label
         themes[p.best].renamed = True

@@ -28,7 +28,7 @@ _VAGUE = {"think", "really", "just", "like", "lot", "things", "thing", "people",
           "actually", "pretty", "quite", "kind", "sort", "maybe", "got", "going", "want", "need", "know", "said",
           "say", "did", "does", "doing", "don", "didn", "isn", "also", "would", "could", "should", "one", "get",
           "much", "many", "well", "even", "still", "yes", "ok", "okay", "time", "good", "better", "bad", "real",
-          "gets", "got", "took", "told", "went", "came", "honestly", "mostly", "basically", "probably", "definitely",
+          "gets", "took", "told", "went", "came", "honestly", "mostly", "basically", "probably", "definitely",
           "overall", "totally", "literally", "guess"}
 # French and Spanish function words (the session languages besides English): never a theme on their own.
 _FR = set("""au aux avec ce ces cette dans de des du elle elles en et eux il ils je la le les leur leurs lui ma mais

@@ -45,14 +45,12 @@ from core.repos import synthesis as repo
 from core.synthesis import sentiment as senti
 from core.synthesis.cluster import MAX_K, MIN_K, cluster
 from core.synthesis.codebook import ThemeState, apply_edit, replay_edit
-from core.synthesis.embed import (FunctionEmbedder, TfidfLsa, blob_to_vector, embed_with_cache, embedder_note,
-                                  vector_to_blob)
-from core.synthesis.summary import SummaryTheme, templated_summary
-from core.synthesis.theme_names import label_in_use, unique_labels
+from core.synthesis.embed import FunctionEmbedder, TfidfLsa, blob_to_vector, embedder_note, vector_to_blob
 from core.synthesis.labels import describe_themes, theme_labels
 from core.synthesis.space import LEXICAL_DIMS, LEXICAL_WEIGHT, placed, run_space
-from core.synthesis.units import (MIN_STATEMENT_WORDS, Features, build_statements, clean_text,
-                                  feature_texts, is_verbatim)
+from core.synthesis.summary import SummaryTheme, templated_summary
+from core.synthesis.theme_names import label_in_use, unique_labels
+from core.synthesis.units import MIN_STATEMENT_WORDS, Features, build_statements, clean_text, feature_texts, is_verbatim
 
 PIPELINE_VERSION = "offline-4"      # 2: cleaned features, Ward themes with Other, sub-themes, phrase labels;
                                     # 3: continuing sentences join their statement, vectors carry their answer
@@ -199,12 +197,6 @@ def _load_fitted(db: Database, model_id: str) -> TfidfLsa | None:
         while len(_models) > 4:
             _models.popitem(last=False)
     return model
-
-
-def _cached_embed(db: Database, embedder: FunctionEmbedder, statements: pd.DataFrame) -> tuple[np.ndarray, int]:
-    return embed_with_cache(embedder, statements["content_hash"].tolist(), statements["text"].tolist(),
-                            lambda key, hashes: repo.load_embeddings(db, key, hashes),
-                            lambda key, vectors: repo.save_embeddings(db, key, vectors))
 
 
 # ------------------------------------------------------------------------------------------- run
@@ -391,7 +383,7 @@ def _full(db, scope, inputs: Inputs, params: Params, embedder, step, timer):
     st.iloc[rows, st.columns.get_loc("subtheme_id")] = [f"{tid_of[int(t)]}.s{int(j) + 1}" if j >= 0 and t >= 0
                                                         else None for t, j in zip(c.labels, subs)]
     themes: dict[str, ThemeState] = {}
-    for i, (_, _, lab) in enumerate(sizes):
+    for _, _, lab in sizes:
         tid = tid_of[lab]
         stab = c.stability[lab] if lab < len(c.stability) else None
         themes[tid] = ThemeState(tid, tid, "", [], c.centroids[lab].astype(np.float32), stability=stab)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from tests.api.conftest import request
-from tests.e2e import harness
 from tests.api.test_read import error_of
+from tests.e2e import harness
 
 BRIEF = {"topic": "Office move", "goal": "Learn what people need from the new office before we sign the lease.",
          "critical": "commute\nquiet space"}

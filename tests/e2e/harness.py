@@ -274,7 +274,8 @@ def wait_for_cookie(page, name: str = "harmonica_auth") -> None:
 _EXCEPTION_WATCH = """
 (() => {
   const seen = new WeakSet();
-  const report = () => document.querySelectorAll('[data-testid="stException"], .st-key-harmonica-error').forEach((el) => {
+  const report = () => document.querySelectorAll('[data-testid="stException"], .st-key-harmonica-error')\
+.forEach((el) => {
     if (seen.has(el)) return;
     seen.add(el);
     window.__harmonicaException(location.pathname + location.search, (el.innerText || "").slice(0, 300));

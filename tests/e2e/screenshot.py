@@ -1,4 +1,4 @@
-"""Take the README screenshot of the results page: `python tests/e2e/screenshot.py [output.png]`; with `--screens`,
+"""Take the README screenshot of the results page: `python -m tests.e2e.screenshot [output.png]`; with `--screens`,
 also the other screens docs/screens.md shows (the guide and form editors, the Close confirmation, a quote opened
 in its transcript, sign-up errors) into docs/screens/.
 
@@ -14,10 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.e2e import harness  # noqa: E402
+from tests.e2e import harness
 
 WIDTH = 1280
 

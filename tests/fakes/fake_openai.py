@@ -14,28 +14,33 @@ from types import TracebackType
 from typing import Any
 
 SERVER_SCRIPT = Path(__file__).with_name("openai_server.py")
+REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 10.0
 
 
 class FakeOpenAI:
     """A running fake server: `with FakeOpenAI() as fake: fake.script({"content": "hi"})`."""
 
-    def __init__(self, delay: float = 0.0, script: Path | str = SERVER_SCRIPT) -> None:
+    def __init__(self, delay: float = 0.0, script: Path | str = SERVER_SCRIPT, module: str | None = None) -> None:
         """`delay`: seconds every model request takes; `script`: the server to run (a variant of openai_server.py
-        taking the same options, e.g. the benchmark's)."""
+        taking the same options); `module`: run that module instead, `python -m module` from the repository root
+        (e.g. the benchmark's "bench._model_server")."""
         self._proc: subprocess.Popen[str] | None = None
         self.base_url = ""
         self.delay = delay
         self.script_path = Path(script)
+        self.module = module
 
     def start(self) -> FakeOpenAI:
         """Launch the server and wait for its LISTENING line."""
         extra = ["--delay", str(self.delay)] if self.delay else []
+        target = ["-m", self.module] if self.module else [str(self.script_path)]
         proc = self._proc = subprocess.Popen(
-            [sys.executable, str(self.script_path), "--port", "0", "--exit-on-stdin-eof", *extra],
+            [sys.executable, *target, "--port", "0", "--exit-on-stdin-eof", *extra],
             stdin=subprocess.PIPE,  # held open: the server exits if this process dies
             stdout=subprocess.PIPE,
             text=True,
+            cwd=REPO_ROOT if self.module else None,
         )
         stdout = proc.stdout
         assert stdout is not None

@@ -405,7 +405,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if body.get("stream"):
             options = body.get("stream_options") or {}
-            self._stream(completion_id, model, content, usage if options.get("include_usage") and not reply.get("no_usage") else None, reply)
+            self._stream(completion_id, model, content,
+                         usage if options.get("include_usage") and not reply.get("no_usage") else None, reply)
             return
 
         payload = {

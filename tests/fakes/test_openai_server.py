@@ -293,7 +293,8 @@ def test_embeddings_are_deterministic_normalised_and_64_dims(fake_openai: FakeOp
 def test_embeddings_support_base64_and_single_string(fake_openai: FakeOpenAI) -> None:
     plain = json.loads(_request(fake_openai, "POST", "/v1/embeddings", {"model": "e", "input": "hi there"})[2])
     encoded = json.loads(
-        _request(fake_openai, "POST", "/v1/embeddings", {"model": "e", "input": "hi there", "encoding_format": "base64"})[2]
+        _request(fake_openai, "POST", "/v1/embeddings",
+                 {"model": "e", "input": "hi there", "encoding_format": "base64"})[2]
     )
     decoded = struct.unpack(f"<{EMBEDDING_DIMS}f", base64.b64decode(encoded["data"][0]["embedding"]))
     assert len(plain["data"]) == 1

@@ -93,7 +93,8 @@ def test_complete_returns_text_and_records_usage(make_client: MakeClient, fake_o
     assert text == "Thanks for sharing that."
     [record] = records
     assert record.outcome == "ok" and record.error is None
-    assert (record.purpose, record.prompt_version, record.model) == ("facilitation.turn", "turn-v3", "model-facilitation")
+    assert (record.purpose, record.prompt_version, record.model) == ("facilitation.turn", "turn-v3",
+                                                                      "model-facilitation")
     assert (record.input_tokens, record.output_tokens) == (3, 4)
     assert record.endpoint_host == fake_openai.base_url.split("//")[1].split("/")[0]
     assert record.latency_ms >= 0
@@ -394,7 +395,8 @@ def test_settings_and_protocols() -> None:
 
 
 def test_importing_the_interface_does_not_import_openai() -> None:
-    code = "import sys, core.llm; assert 'openai' not in sys.modules; core.llm.LLMClient; assert 'openai' in sys.modules"
+    code = ("import sys, core.llm; assert 'openai' not in sys.modules; core.llm.LLMClient; "
+            "assert 'openai' in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 
 from core import conversation, modes
-from core.facilitation.model import (DIGEST_BUDGET_CHARS, EARLIER_MESSAGE, PROMPT_VERSION, ModelFacilitator,
-                                     system_prompt)
+from core.facilitation.model import (
+    DIGEST_BUDGET_CHARS,
+    EARLIER_MESSAGE,
+    PROMPT_VERSION,
+    ModelFacilitator,
+    system_prompt,
+)
 from core.facilitation.protocol import Action, TurnContext, TurnPlan
 from core.forms import FormField
 from core.guide import Step

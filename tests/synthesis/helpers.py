@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-
 from core.clock import utcnow
 from core.ids import new_id, new_token
 from core.repos import sessions as srepo

@@ -9,8 +9,17 @@ from sklearn.metrics import adjusted_rand_score
 from core import conversation, refresh
 from core.forms import FormField
 from core.repos import synthesis as repo
-from core.results import (ask, codebook_edits, coverage, edit_codebook, overview, pin_insight, pinned_insights,
-                          segments, synthesis_view)
+from core.results import (
+    ask,
+    codebook_edits,
+    coverage,
+    edit_codebook,
+    overview,
+    pin_insight,
+    pinned_insights,
+    segments,
+    synthesis_view,
+)
 from core.synthesis import sentiment
 from core.synthesis.pipeline import Params, synthesize
 from core.synthesis.segments import segment_table, significance_test
@@ -119,7 +128,8 @@ def test_split_and_move(db, creator, synthesized):
     assert len(split.themes) == before
     statement = split.statements.iloc[0]
     target = next(t for t in split.themes if t.theme_id != statement["theme_id"])
-    _, why = edit_codebook(db, creator, s.id, "move", statement_id=statement["statement_id"], to_theme_id=target.theme_id)
+    _, why = edit_codebook(db, creator, s.id, "move", statement_id=statement["statement_id"],
+                           to_theme_id=target.theme_id)
     assert why is None
     moved = synthesis_view(db, creator, s.id).statements.set_index("statement_id")
     assert moved.loc[statement["statement_id"], "theme_id"] == target.theme_id

@@ -8,8 +8,14 @@ import pytest
 
 from core import refresh
 from core.repos import synthesis as repo
-from core.results import (codebook_edits, discard_codebook_edit, edit_codebook, reapply_codebook_edit, set_included,
-                          synthesis_view)
+from core.results import (
+    codebook_edits,
+    discard_codebook_edit,
+    edit_codebook,
+    reapply_codebook_edit,
+    set_included,
+    synthesis_view,
+)
 from core.synthesis.codebook import ThemeState, place, replay_edit, where_now
 from core.synthesis.pipeline import Params, synthesize
 from core.synthesis.theme_names import unique_labels

@@ -38,7 +38,8 @@ def test_the_opening_line_is_found_after_a_legitimate_multi_line_answer():
             b'R4,"never closed\nR5,x\nR6,y\nR7,"z"\n')
     with pytest.raises(ImportProblem) as err:
         read_table(data)
-    assert err.value.messages[0].startswith("Line 6: a quoted field opens here") and "lines 6–9" in err.value.messages[0]
+    assert (err.value.messages[0].startswith("Line 6: a quoted field opens here")
+            and "lines 6–9" in err.value.messages[0])
 
 
 def test_a_quote_left_open_to_the_end_of_the_file_is_refused(db, creator):

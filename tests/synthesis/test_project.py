@@ -11,8 +11,7 @@ from core.accounts import register
 from core.permissions import AccessDenied
 from core.projects import add_session, create_project, remove_session
 from core.repos import synthesis as repo
-from core.results import (ProjectSynthesisError, project_scope, project_view, run_project_synthesis,
-                          synthesis_view)
+from core.results import ProjectSynthesisError, project_scope, project_view, run_project_synthesis, synthesis_view
 from core.sessions import create_session, set_status
 from core.sharing import set_visibility
 from core.synthesis.figures import session_share_heatmap

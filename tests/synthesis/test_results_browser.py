@@ -64,7 +64,8 @@ def test_a_quote_opens_its_own_participants_transcript_marked_and_in_view(demo_s
     harness.wait_idle(page)
     # the last quote of the first theme: not Participant 1's, whose transcript opened before whatever was quoted
     button = panel.locator('[data-testid="stExpanderDetails"]').first.locator("[class*='st-key-quote_']").last
-    who = button.locator("xpath=preceding-sibling::div[.//strong][1]").inner_text()     # "Theme 1, quote 3 · Participant 7"
+    # "Theme 1, quote 3 · Participant 7"
+    who = button.locator("xpath=preceding-sibling::div[.//strong][1]").inner_text()
     participant = who.split("·")[-1].strip()
     quote = button.locator("xpath=preceding-sibling::div[1]").inner_text().strip().strip("“”")
     button.get_by_role("button", name="Open in transcript").click()

@@ -10,8 +10,8 @@ from core.forms import FormField
 from core.repos import synthesis as repo
 from core.synthesis.figures import theme_bar, theme_order
 from core.synthesis.pipeline import Params, synthesize
-from tests.pages.apptest import open_tab
 from tests.helpers import launched_session
+from tests.pages.apptest import open_tab
 from tests.synthesis.helpers import add_participants, topic_answers
 
 ROOT = Path(__file__).resolve().parents[2]
