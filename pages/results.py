@@ -7,6 +7,8 @@ from core.permissions import AccessDenied
 from core.results import (
     COVERAGE_GRID_MAX,
     LAZY_TABS_ABOVE,
+    SynthesisView,
+    ThemeView,
     ask,
     capabilities,
     codebook_edits,
@@ -145,6 +147,43 @@ def open_quote(participant_id: str, message_id: str) -> None:
     st.query_params["p"] = participant_id
     st.query_params["m"] = message_id
     st.session_state["tab"] = "Participants"
+    st.session_state["quote_opened"] = True   # clicked inside a theme's fragment: the whole page must run again
+
+
+# Expanders made with on_change="rerun" know whether they are open, so what is inside runs only when it is: a
+# closed theme costs its title, not its quotes and buttons (the Themes tab sent ~260 elements; now ~40). Each is
+# a fragment, so opening one runs only that theme.
+@st.fragment
+def theme_details(theme: ThemeView) -> None:
+    """One theme: its description and how solid it is; its quotes and sub-themes while it is open."""
+    if st.session_state.pop("quote_opened", False):
+        st.rerun()
+    with st.expander(theme_title(theme, mentions=True), key=f"theme_{theme.theme_id}", on_change="rerun") as box:
+        show_text(theme.description)
+        show_stability(theme)
+        if not box.open:
+            return
+        for i, q in enumerate(theme.quotes):
+            st.markdown(f"**{ref_label(q.ref).capitalize()}** · {escape_markdown(q.participant)}")
+            show_text(f"“{q.text}”")
+            st.button("Open in transcript", icon=":material/forum:", key=f"quote_{theme.theme_id}_{i}",
+                      on_click=open_quote, args=(q.participant_id, q.message_id), type="tertiary")
+        show_subthemes(theme, quotes=True)
+
+
+@st.fragment
+def run_details(view: SynthesisView) -> None:
+    """How the shown run was made, drawn only while its expander is open."""
+    with st.expander("How this run was made", key="run_details", on_change="rerun") as box:
+        if not box.open:
+            return
+        run, stats = view.run, view.run.stats
+        st.json({"run": run.id, "kind": run.kind, "mode": run.mode, "embedder": run.embedder,
+                 "embedder note": stats.get("embedder_note"), "params": run.params, "input hash": run.input_hash,
+                 "timings (s)": run.timings, "k choice": stats.get("k_reason"),
+                 "quotes dropped": stats.get("quotes_dropped"), "edits applied": stats.get("edits_applied"),
+                 "edits not applied": stats.get("edits_skipped"), "model": stats.get("model_label"),
+                 "model use": stats.get("model_use"), "model calls": stats.get("model_calls")})
 
 
 tabs = st.tabs(["Summary", "Themes", "By segment", "Coverage", "Sentiment", "Ask the data", "Codebook",
@@ -155,15 +194,7 @@ keep_values("theme_sort", "segment_field")   # what a researcher chose stays whe
 for _ in rendered(tabs[0], lazy):
     if view is not None:
         show_summary(view)
-        with st.expander("How this run was made"):
-            st.json({"run": view.run.id, "kind": view.run.kind, "mode": view.run.mode, "embedder": view.run.embedder,
-                     "embedder note": view.run.stats.get("embedder_note"),
-                     "params": view.run.params, "input hash": view.run.input_hash, "timings (s)": view.run.timings,
-                     "k choice": view.run.stats.get("k_reason"), "quotes dropped": view.run.stats.get("quotes_dropped"),
-                     "edits applied": view.run.stats.get("edits_applied"),
-                     "edits not applied": view.run.stats.get("edits_skipped"),
-                     "model": view.run.stats.get("model_label"), "model use": view.run.stats.get("model_use"),
-                     "model calls": view.run.stats.get("model_calls")})
+        run_details(view)
     st.subheader("Completion by step")
     st.plotly_chart(completion_bar(ov.completion_by_step), width="stretch", key="completion_chart")
 
@@ -178,15 +209,7 @@ for _ in rendered(tabs[1], lazy):
                    "describe this sample only. Themes group similar statements and are named in participants' own "
                    "words; solid or tentative says whether re-running on samples of the statements finds them again.")
         for theme in theme_order(view.themes, sort_by):
-            with st.expander(theme_title(theme, mentions=True)):
-                show_text(theme.description)
-                show_stability(theme)
-                for i, q in enumerate(theme.quotes):
-                    st.markdown(f"**{ref_label(q.ref).capitalize()}** · {escape_markdown(q.participant)}")
-                    show_text(f"“{q.text}”")
-                    st.button("Open in transcript", icon=":material/forum:", key=f"quote_{theme.theme_id}_{i}",
-                              on_click=open_quote, args=(q.participant_id, q.message_id), type="tertiary")
-                show_subthemes(theme, quotes=True)
+            theme_details(theme)
 
 for _ in rendered(tabs[2], lazy):
     fields = segment_fields(db(), user, session_id)

@@ -40,3 +40,14 @@ def open_tab(at: AppTest, name: str) -> AppTest:
     at.session_state["tab"] = name
     at.query_params["tab"] = name        # bound tabs: the address says which is open, as the browser's would
     return at.run()
+
+
+def open_expanders(at: AppTest, prefix: str) -> AppTest:
+    """Open every expander whose key starts with `prefix` (as a click would) and rerun: lazy expanders
+    (`on_change="rerun"`) draw their content only while open."""
+    keys = [k for k in at.session_state.keys() if k.startswith(prefix)]
+    assert keys, f"no expander with a key starting {prefix!r}"
+    for key in keys:
+        at.session_state[key] = True
+    return at.run()
+

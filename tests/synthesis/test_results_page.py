@@ -11,7 +11,7 @@ from core.repos import synthesis as repo
 from core.synthesis.figures import theme_bar, theme_order
 from core.synthesis.pipeline import Params, synthesize
 from tests.helpers import launched_session
-from tests.pages.apptest import open_tab
+from tests.pages.apptest import open_expanders, open_tab
 from tests.synthesis.helpers import add_participants, topic_answers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +51,9 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     assert "Up to date" in text and "[theme 1, quote 1]" in text and "Q1.1" not in text
     for tab in ("Themes", "By segment", "Coverage", "Sentiment"):
         open_tab(at, tab)
+        if tab == "Themes":
+            assert "Theme 1, quote 1" not in all_text(at)      # a closed theme draws no quotes
+            open_expanders(at, "theme_")
         assert not at.exception, at.exception
         assert len(at.get("plotly_chart")) >= 1
         charts += len(at.get("plotly_chart"))
@@ -122,7 +125,7 @@ def test_the_researchers_themes_show_how_solid_each_is_and_its_sub_themes(db, cr
     view = synthesis_view(db, creator, s.id)
     assert view.themes and all(t.stability is not None for t in view.themes if t.label != "Other")
     with_subs = [t for t in view.themes if t.subthemes]
-    at = page(creator, {"s": s.id, "tab": "Themes"}).run()
+    at = open_expanders(page(creator, {"s": s.id, "tab": "Themes"}).run(), "theme_")
     assert not at.exception, at.exception
     titles = [e.label for e in at.get("expander")]
     listed = [t for t in titles if " mentions" in t]
