@@ -68,13 +68,12 @@ class Check:
 
 def folder(db: Database | Path) -> Path:
     """The backup folder of a database (or of a database file no one has opened here)."""
-    configured = live("HARMONICA_BACKUP_DIR", "")
     path = db.path if isinstance(db, Database) else Path(db)
-    return Path(configured).expanduser() if configured else path.parent / "backups"
+    return live("HARMONICA_BACKUP_DIR") or path.parent / "backups"
 
 
 def keep_count() -> int:
-    return max(1, int(live("HARMONICA_BACKUP_KEEP", "7")))
+    return live("HARMONICA_BACKUP_KEEP")
 
 
 def list_snapshots(db: Database | Path) -> list[Snapshot]:
@@ -170,7 +169,7 @@ def restore(db: Database, snapshot: Path) -> Check:
 
 def every_hours() -> float:
     """Hours between automatic snapshots; 0: none."""
-    return max(0.0, float(live("HARMONICA_BACKUP_EVERY_H", "24")))
+    return live("HARMONICA_BACKUP_EVERY_H")
 
 
 def maybe_automatic(db: Database) -> Snapshot | None:

