@@ -33,8 +33,8 @@ def session_results(db: Database, user: User | None, session_id: str) -> Results
     Answers to identifying fields (names, emails) are left out unless the user may see them.
     """
     session = get_for(db, user, session_id, Permission.VIEW_RESULTS)
-    table = _with_form_answers(db, user, session, prepo.participants_frame(db, session.id),
-                               prepo.form_answers_frame(db, session.id))
+    table = _with_form_answers(db, user, session, prepo.activity_frame(db, session.id),
+                               synrepo.form_answers_frame(db, [session.id]))
     real = table[~table["simulated"]]
     counted = real[real["included"] & (real["messages"] > 0)]
     return Results(session, table, len(real), int(real["status"].isin(prepo.FINISHED_SHOWN).sum()), len(counted))

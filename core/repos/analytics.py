@@ -157,7 +157,7 @@ def count_participants(db: Database, session_id: str) -> int:
 
 def participants_page(db: Database, session_id: str, offset: int, limit: int) -> pd.DataFrame:
     """One page of the participants table (by participant number): the columns of
-    core.repos.participants.participants_frame, message counts computed for this page only."""
+    core.repos.participants.activity_frame, message counts computed for this page only."""
     return db.fetchdf(
         f"""
         WITH page AS (

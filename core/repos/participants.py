@@ -173,8 +173,8 @@ STATUS_SHOWN = ("CASE WHEN p.status = 'finished' AND coalesce(p.ended_early, fal
 FINISHED_SHOWN = ("completed", "ended early")
 
 
-def participants_frame(db: Database, session_id: str) -> pd.DataFrame:
-    """One row per participant with message counts (for the results table)."""
+def activity_frame(db: Database, session_id: str) -> pd.DataFrame:
+    """One row per participant: status, answers sent and last activity (the results' participants table)."""
     return db.fetchdf(
         f"""
         SELECT p.id, p.number, {STATUS_SHOWN} AS status, p.simulated, p.included, p.started_at, p.finished_at,
@@ -184,27 +184,6 @@ def participants_frame(db: Database, session_id: str) -> pd.DataFrame:
         WHERE p.session_id = ?
         GROUP BY p.id, p.number, p.status, p.ended_early, p.simulated, p.included, p.started_at, p.finished_at
         ORDER BY p.number
-        """,
-        [session_id],
-    )
-
-
-def form_answers_frame(db: Database, session_id: str) -> pd.DataFrame:
-    return db.fetchdf(
-        "SELECT a.participant_id, a.field_key, a.value FROM form_answers a "
-        "JOIN participants p ON p.id = a.participant_id WHERE p.session_id = ?",
-        [session_id],
-    )
-
-
-def answers_frame(db: Database, session_id: str) -> pd.DataFrame:
-    """Participant answers with their step, for analysis (skips excluded)."""
-    return db.fetchdf(
-        """
-        SELECT m.id AS message_id, m.participant_id, p.number, p.included, p.simulated, m.step, m.kind, m.content
-        FROM messages m JOIN participants p ON p.id = m.participant_id
-        WHERE p.session_id = ? AND m.role = 'participant' AND m.kind = 'answer'
-        ORDER BY p.number, m.seq
         """,
         [session_id],
     )
