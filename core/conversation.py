@@ -232,9 +232,9 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
             on_text: Callable[[str], None] | None = None) -> Message:
     """Compute, store and return the facilitator's next message; `on_text` gets the text so far as it streams.
 
-    If the facilitator fails, `on_text` shows a short apology and it is tried again (its `retries`
-    attribute, 0 when absent); after that the offline facilitator words the same turn, so the
-    conversation never dead-ends and no error text is stored as a message.
+    If the facilitator fails, `on_text` shows a short apology and it is tried again (`facilitator.retries`
+    times); after that the offline facilitator words the same turn, so the conversation never dead-ends and no
+    error text is stored as a message.
     """
     chat = load_chat(db, token)
     if chat.finished:
@@ -244,7 +244,7 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
     facilitator = facilitator or OfflineFacilitator()
     source = facilitator.source
     text = None
-    attempts = 1 + max(0, int(getattr(facilitator, "retries", 0)))
+    attempts = 1 + max(0, facilitator.retries)
     model_ctx = ctx
     if chat.session.redact and facilitator.source != "offline":  # personal details never reach the model
         from core.privacy import names_to_redact, redact_context
@@ -256,8 +256,8 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
             text = _collect(facilitator.stream(model_ctx), on_text)
             break
         except Exception as exc:  # any model failure: apologise and retry, then the offline wording takes over
-            if isinstance(facilitator, OfflineFacilitator):
-                raise
+            if facilitator.source == "offline":
+                raise               # deterministic wording failing is a bug, not a fault to retry
             # model errors carry a readable message; anything else gets its traceback in the log
             log.warning("facilitator failed (attempt %d of %d): %s", attempt, attempts, exc,
                         exc_info=not isinstance(exc, LLMError))
@@ -269,7 +269,7 @@ def respond(db: Database, token: str, facilitator: Facilitator | None = None, *,
             if timeouts >= 2:   # a participant waits: a slow or hung model gets one second chance, not more
                 break
             if attempt < attempts:
-                time.sleep(float(getattr(facilitator, "retry_delay_s", 0.0)) * attempt)
+                time.sleep(facilitator.retry_delay_s * attempt)
     if text is None:
         offline = OfflineFacilitator()
         source = offline.source

@@ -13,6 +13,8 @@ from core.calllog import recorder
 from core.config import Settings, settings
 from core.db import Database
 from core.facilitation.model import ModelFacilitator
+from core.facilitation.offline import OfflineFacilitator
+from core.facilitation.protocol import Facilitator
 from core.llm import LLMError, LLMSettings
 from core.llm.client import LLMClient
 
@@ -79,13 +81,15 @@ def client(db: Database, *, retries: int | None = None) -> LLMClient | None:
         return found
 
 
-def facilitator(db: Database) -> ModelFacilitator | None:
-    """The model facilitator in model mode, else None (the caller then uses the offline one)."""
+def facilitator(db: Database) -> Facilitator:
+    """The model facilitator in model mode (the offline one words a turn it fails), else the offline one."""
     config = settings()
     # the client does not retry facilitation calls: `conversation.respond` retries itself, so the
     # participant sees an apology instead of a long silence
     c = client(db, retries=0)
-    return None if c is None else ModelFacilitator(c, retries=config.llm_retries, context_tokens=config.llm_context)
+    if c is None:
+        return OfflineFacilitator()
+    return ModelFacilitator(c, retries=config.llm_retries, context_tokens=config.llm_context)
 
 
 def check_connection(db: Database) -> tuple[bool, str]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from core import conversation
 from core.db import Database
+from core.facilitation.offline import OfflineFacilitator
 from core.facilitation.protocol import Facilitator
 from core.forms import FormField, validate_answers
 from core.i18n import LANGUAGES
@@ -142,6 +143,7 @@ def run_simulation(db: Database, user, session_id: str, n: int, *, model: TextMo
                    facilitator: Facilitator | None = None,
                    on_progress: Callable[[int, int, str], None] | None = None, seed: int = 0) -> SimulationResult:
     """Run `n` simulated participants through a draft or launched session; returns their ids."""
+    facilitator = facilitator or OfflineFacilitator()
     session = get_for(db, user, session_id, Permission.EDIT)
     if not 1 <= n <= MAX_SIMULATED:
         raise InvalidInput([f"Run between 1 and {MAX_SIMULATED} simulated participants."])
@@ -171,11 +173,11 @@ def run_simulation(db: Database, user, session_id: str, n: int, *, model: TextMo
         ids.append(p.id)
         if on_progress:
             on_progress(i + 1, n, persona.name)
-    return SimulationResult(ids, persona_source, facilitator.source if facilitator else "offline")
+    return SimulationResult(ids, persona_source, facilitator.source)
 
 
 def _converse(db: Database, session, token: str, persona: Persona, use_model: bool, model: TextModel | None,
-              facilitator: Facilitator | None, rng: random.Random) -> None:
+              facilitator: Facilitator, rng: random.Random) -> None:
     conversation.respond(db, token, facilitator)  # the opening question
     for turn in range(MAX_TURNS_PER_PARTICIPANT):
         chat = conversation.load_chat(db, token)

@@ -99,10 +99,10 @@ else:
     step, total = chat.progress
     st.progress(step / max(total, 1), text=phrase(lang, "step_of", i=step, n=total))
 
-# model mode: None offline. A facilitator message the offline fallback wrote says so.
+# In model mode, a facilitator message the offline fallback wrote says so.
 facilitator = modes.facilitator(db())
 for m in chat.messages:
-    fallback = facilitator is not None and m.role == "facilitator" and m.source == "offline"
+    fallback = facilitator.source == "model" and m.role == "facilitator" and m.source == "offline"
     show_message(m, phrase(lang, "offline_fallback") if fallback else None)
 
 

@@ -99,8 +99,8 @@ def test_participant_message_is_committed_before_the_reply_and_resumes(db, creat
     s = launched_session(db, creator)
     token = conversation.join(db, s.id).token
 
-    class Broken:
-        source = "offline"
+    class Broken:   # a model facilitator whose every call fails
+        source, retries, retry_delay_s = "model", 0, 0.0
 
         def reply(self, ctx):
             raise RuntimeError("boom")

@@ -12,6 +12,8 @@ from core.text import word_count
 
 class OfflineFacilitator:
     source = "offline"
+    retries = 0            # deterministic: a retry would fail the same way
+    retry_delay_s = 0.0
 
     def reply(self, ctx: TurnContext) -> str:
         lang, plan = ctx.language, ctx.plan

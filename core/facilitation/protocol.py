@@ -46,7 +46,11 @@ class TurnContext:
 
 
 class Facilitator(Protocol):
-    source: str  # recorded on each message it writes: "offline" or "model"
+    """Offline or model: `modes.facilitator()` always returns one; `conversation.respond` drives it."""
+
+    source: str            # recorded on each message it writes: "offline" or "model"
+    retries: int           # further tries of a failed turn before the offline wording takes over
+    retry_delay_s: float   # wait before a retry, times the attempt number
 
     def reply(self, ctx: TurnContext) -> str: ...
 

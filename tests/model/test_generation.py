@@ -106,6 +106,6 @@ def test_refine_needs_words_and_edit_rights(db, creator, other_user, draft, mode
 
 
 def test_offline_mode_has_no_client(db, creator):
-    assert modes.client(db) is None and modes.facilitator(db) is None
+    assert modes.client(db) is None and modes.facilitator(db).source == "offline"
     s = launched_session(db, creator)
     assert generation.guide_summary(db, s.id, s.guide_version) == ""
