@@ -5,6 +5,7 @@ import streamlit as st
 from core import backup
 from core.permissions import require_admin
 from ui.auth import allowed_or_stop, require_user
+from ui.confirm import ask_first
 from ui.menu import show_menu
 from ui.resources import db
 
@@ -50,23 +51,16 @@ if not plan.ok:
     st.stop()
 
 
-@st.dialog("Restore this snapshot?", on_dismiss=lambda: st.session_state.pop("restoring", None))
-def confirm_restore() -> None:
-    st.write(f"The database becomes {name}: everything since then is replaced (the current data is kept first, as "
-             "a before-restore snapshot, so this can be undone). Pages open right now may show an error once.")
-    yes, no = st.columns(2)
-    if yes.button("Restore", type="primary", key="restore_confirmed"):
-        st.session_state.pop("restoring", None)
-        with st.spinner("Restoring…"):
-            backup.restore_as(db(), user, name)
-        st.session_state["backup_done"] = f"Restored {name}."
-        st.rerun()
-    if no.button("Cancel", key="restore_cancelled"):
-        st.session_state.pop("restoring", None)
-        st.rerun()
+def restore() -> None:
+    with st.spinner("Restoring…"):
+        backup.restore_as(db(), user, name)
+    st.session_state["backup_done"] = f"Restored {name}."
+    st.rerun()
 
 
 if st.button("Restore this snapshot…"):
     st.session_state["restoring"] = True
-if st.session_state.get("restoring"):     # asked until answered, also across the dialog's own reruns
-    confirm_restore()
+ask_first("restoring", "Restore this snapshot?",
+          f"The database becomes {name}: everything since then is replaced (the current data is kept first, as a "
+          "before-restore snapshot, so this can be undone). Pages open right now may show an error once.",
+          yes="Restore", no="Cancel", key="restore", on_yes=restore)

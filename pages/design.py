@@ -16,6 +16,7 @@ from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
 from ui import cards
 from ui.auth import allowed_or_stop, require_user
+from ui.confirm import ask_first
 from ui.editors import (
     FORM_COLUMNS,
     fields_from_frame,
@@ -275,24 +276,15 @@ for _ in rendered(share_tab, lazy=True):
         else:
             saved(done)
 
-    @st.dialog("Close this session?", on_dismiss=lambda: st.session_state.pop("closing", None))
-    def confirm_close() -> None:
-        st.write("Participants will no longer be able to answer: the link tells them the session is closed. "
-                 "Everything said so far stays saved, and you can reopen the session later.")
-        yes, no = st.columns(2)
-        if yes.button("Close the session", type="primary", key="close_confirmed"):
-            st.session_state.pop("closing", None)
-            change_status("closed", "Session closed.")
-        if no.button("Keep it open", key="close_cancelled"):
-            st.session_state.pop("closing", None)
-            st.rerun()
-
     cols = st.columns(4)
     if session.status == "launched":   # participant-visible and easy to regret: secondary, and confirmed
         if cols[0].button("Close", key="status_closed"):
             st.session_state["closing"] = True
-        if st.session_state.get("closing"):    # asked until answered, also across the dialog's own reruns
-            confirm_close()
+        ask_first("closing", "Close this session?",
+                  "Participants will no longer be able to answer: the link tells them the session is closed. "
+                  "Everything said so far stays saved, and you can reopen the session later.",
+                  yes="Close the session", no="Keep it open", key="close",
+                  on_yes=lambda: change_status("closed", "Session closed."))
     elif cols[0].button("Launch" if session.status == "draft" else "Reopen", type="primary", key="status_launched"):
         change_status("launched", "Session launched." if session.status == "draft" else "Session reopened.")
     if cols[1].button("Clone"):

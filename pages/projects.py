@@ -8,6 +8,7 @@ from core.projects import ProjectError
 from core.sessions import list_for
 from core.text import plural
 from ui.auth import allowed_or_stop, require_user
+from ui.confirm import ask_first
 from ui.menu import show_menu
 from ui.resources import db
 from ui.safe import escape_markdown
@@ -104,23 +105,14 @@ else:
                     st.rerun()
 
 
-@st.dialog("Delete this project?", on_dismiss=lambda: st.session_state.pop("deleting_project", None))
-def confirm_delete() -> None:
-    st.write("The project, its members and its open invitations go. Its sessions stay, with everything said in them "
-             "and their own members; they are no longer grouped. This cannot be undone.")
-    yes, no = st.columns(2)
-    if yes.button("Delete the project", type="primary", key="delete_project_confirmed"):
-        st.session_state.pop("deleting_project", None)
-        try:
-            projects.delete_project(db(), user, project.id)
-        except AccessDenied as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["flash"] = f"Project “{escape_markdown(project.title)}” deleted; its sessions are kept."
-            st.switch_page("pages/projects.py")
-    if no.button("Keep it", key="delete_project_cancelled"):
-        st.session_state.pop("deleting_project", None)
-        st.rerun()
+def delete() -> None:
+    try:
+        projects.delete_project(db(), user, project.id)
+    except AccessDenied as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["flash"] = f"Project “{escape_markdown(project.title)}” deleted; its sessions are kept."
+        st.switch_page("pages/projects.py")
 
 
 try:
@@ -130,6 +122,7 @@ except AccessDenied:
 else:
     if st.button("Delete project", icon=":material/delete:", key="delete_project"):
         st.session_state["deleting_project"] = True
-    if st.session_state.get("deleting_project"):   # asked until answered, also across the dialog's own reruns
-        confirm_delete()
-
+    ask_first("deleting_project", "Delete this project?",
+              "The project, its members and its open invitations go. Its sessions stay, with everything said in "
+              "them and their own members; they are no longer grouped. This cannot be undone.",
+              yes="Delete the project", no="Keep it", key="delete_project", on_yes=delete)
