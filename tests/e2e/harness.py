@@ -7,12 +7,15 @@ own process group, against a database and secrets folder in a temporary director
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -60,8 +63,28 @@ class Demo:
     session_id: str
 
 
+# Seeding runs a command that imports everything and synthesises (~10 s); its result is the same every time, so
+# each test process seeds each size once and copies the files for every later test.
+_seeded: dict[int | None, tuple[Path, Demo]] = {}
+
+
 def seed_demo(workdir: Path, participants: int | None = None) -> Demo:
-    """Run `python -m core seed-demo` on the work dir's database (before any server holds the file)."""
+    """The demo (`python -m core seed-demo`) in the work dir's database, before any server holds the file."""
+    if participants not in _seeded:
+        template = Path(tempfile.mkdtemp(prefix="harmonica-seeded-"))
+        atexit.register(shutil.rmtree, template, True)
+        _seeded[participants] = (template, _run_seed_demo(template, participants))
+    template, demo = _seeded[participants]
+    workdir.mkdir(parents=True, exist_ok=True)
+    for path in template.iterdir():
+        if path.is_dir():
+            shutil.copytree(path, workdir / path.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(path, workdir / path.name)
+    return demo
+
+
+def _run_seed_demo(workdir: Path, participants: int | None) -> Demo:
     cmd = [sys.executable, "-m", "core", "seed-demo"]
     if participants is not None:
         cmd += ["--participants", str(participants)]
