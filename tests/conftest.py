@@ -56,3 +56,13 @@ def creator(db):
 @pytest.fixture
 def other_user(db, creator):
     return register(db, "bob", "bob@example.org", "Bob", "battery staple", "battery staple")
+
+
+SLOW_FIXTURES = {"new_page", "browser", "server", "seeded_server", "api", "demo_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files that start servers or browsers first: xdist hands out whole files in this order (--dist loadfile), so
+    the long ones no longer land last on one worker while the other waits."""
+    slow = {item.path for item in items if SLOW_FIXTURES & set(item.fixturenames)}
+    items.sort(key=lambda item: item.path not in slow)   # stable: the order within each group is kept
