@@ -87,15 +87,15 @@ def _parse(setting: Setting, text: str) -> Any:
             return text.strip().lower() in _TRUE
         if setting.kind is Path:
             return Path(text).expanduser()
-        value = setting.kind(text.strip()) if setting.kind in (int, float) else text
+        parsed = setting.kind(text.strip()) if setting.kind in (int, float) else text
     except ValueError:
         log.warning("%s=%r is not a valid %s: using %r", setting.name, text, setting.kind.__name__, setting.default)
         return setting.default
     if setting.low is not None:
-        value = max(setting.kind(setting.low), value)
+        parsed = max(setting.kind(setting.low), parsed)
     if setting.high is not None:
-        value = min(setting.kind(setting.high), value)
-    return value
+        parsed = min(setting.kind(setting.high), parsed)
+    return parsed
 
 
 def value(name: str, env: dict[str, str] | None = None, file_values: dict | None = None) -> Any:
