@@ -70,6 +70,7 @@ class _State:
         self.default_delay = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.epoch = 0   # bumped by a reset: requests still being answered from before it are not counted
 
     def next_reply(self, text: str = "") -> dict[str, Any] | None:
         """The first queued reply whose "match" is in `text` (the request's text), else the first without one."""
@@ -82,14 +83,16 @@ class _State:
                 return reply
             return None
 
-    def enter(self) -> None:
+    def enter(self) -> int:
         with self.lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return self.epoch
 
-    def leave(self) -> None:
+    def leave(self, epoch: int) -> None:
         with self.lock:
-            self.in_flight -= 1
+            if epoch == self.epoch:
+                self.in_flight -= 1
 
     def next_id(self) -> int:
         with self.lock:
@@ -338,12 +341,15 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.replies.clear()
                 STATE.requests.clear()
-                STATE.max_in_flight = STATE.in_flight
+                # a request a previous test gave up on (a client timeout) may still be sleeping here: it is
+                # not one of the next test's requests
+                STATE.epoch += 1
+                STATE.in_flight = STATE.max_in_flight = 0
             self._send_json(200, {"ok": True})
             return
 
         self._log(body if body is not None else raw.decode("utf-8", "replace"))
-        STATE.enter()
+        epoch = STATE.enter()
         try:
             if self.path == "/v1/chat/completions":
                 self._chat(body)
@@ -352,7 +358,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._send_error(404, f"Unknown path {self.path}", "invalid_request_error", "not_found")
         finally:
-            STATE.leave()
+            STATE.leave(epoch)
 
     # ---- scripted behaviour shared by endpoints
 
