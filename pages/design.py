@@ -26,7 +26,7 @@ from ui.editors import (
     steps_from_frame,
     steps_from_items,
 )
-from ui.forms import KeptInputs, field_error, list_errors, set_errors
+from ui.forms import KeptInputs, field_error, list_errors, save_or_show
 from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
 from ui.resources import db
@@ -97,13 +97,8 @@ for _ in rendered(brief_tab, lazy=True):
     brief.unsaved_note()
     if st.button("Save brief", type="primary"):
         typed = brief.values()
-        try:
-            service.update_brief(db(), user, session.id, Brief(typed["name"], typed["objective"],
-                                                               parse_items(typed["items"]), typed["context"]))
-        except InvalidInput as exc:
-            set_errors("brief", exc.errors)
-            st.rerun()
-        set_errors("brief", None)
+        save_or_show("brief", lambda: service.update_brief(db(), user, session.id, Brief(
+            typed["name"], typed["objective"], parse_items(typed["items"]), typed["context"])))
         brief.reset()
         saved("Brief saved. Regenerate the guide if the critical items changed.")
 
@@ -136,12 +131,7 @@ for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     left, right = st.columns(2)
     if left.button("Save as new version", type="primary"):
         steps = steps_from_frame(edited) if table else steps_from_items(guide_draft.items())
-        try:
-            version = service.save_guide(db(), user, session.id, steps, note or "edited")
-        except InvalidInput as exc:
-            set_errors("guide", exc.errors)
-            st.rerun()
-        set_errors("guide", None)
+        version = save_or_show("guide", lambda: service.save_guide(db(), user, session.id, steps, note or "edited"))
         saved(f"Saved as version {version}.")
     if right.button("Regenerate from the brief"):
         saved(f"Generated version {service.regenerate_guide(db(), user, session.id)} from the brief.")
@@ -226,12 +216,7 @@ for _ in rendered(form_tab, lazy=not st.session_state.get("form_table")):
         cards.form_cards(form_draft)
     if st.button("Save form", type="primary"):
         new_fields = fields_from_frame(edited_form) if form_table else fields_from_items(form_draft.items())
-        try:
-            service.save_form(db(), user, session.id, new_fields)
-        except InvalidInput as exc:
-            set_errors("form", exc.errors)
-            st.rerun()
-        set_errors("form", None)
+        save_or_show("form", lambda: service.save_form(db(), user, session.id, new_fields))
         saved("Form saved.")
     list_errors("form")
 
@@ -246,13 +231,8 @@ for _ in rendered(settings_tab, lazy=True):
     choices.unsaved_note()
     if st.button("Save settings", type="primary"):
         picked = choices.values()
-        try:
-            service.save_settings(db(), user, session.id, SessionSettings(
-                int(picked["max_turns"]), picked["anonymous"], picked["language"], picked["language_choice"]))
-        except InvalidInput as exc:
-            set_errors("settings", exc.errors)
-            st.rerun()
-        set_errors("settings", None)
+        save_or_show("settings", lambda: service.save_settings(db(), user, session.id, SessionSettings(
+            int(picked["max_turns"]), picked["anonymous"], picked["language"], picked["language_choice"])))
         choices.reset()
         saved("Settings saved.")
     list_errors("settings")

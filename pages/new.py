@@ -9,7 +9,7 @@ from core.llm import LLMError
 from core.sessions import InvalidInput, SessionSettings, create_session
 from core.templates import load_templates
 from ui.auth import require_user
-from ui.forms import field_error, set_errors
+from ui.forms import field_error, save_or_show
 from ui.menu import show_menu
 from ui.resources import db
 
@@ -43,13 +43,9 @@ with st.form(f"brief_{choice}"):
 
 if submitted:
     brief = Brief(name, objective, parse_items(items), context)
-    try:
-        session = create_session(db(), user, brief, template_key=template.key if template else None,
-                                 settings=SessionSettings(language=language))
-    except InvalidInput as exc:
-        set_errors("brief", exc.errors)
-        st.rerun()
-    set_errors("brief", None)
+    session = save_or_show("brief", lambda: create_session(db(), user, brief,
+                                                           template_key=template.key if template else None,
+                                                           settings=SessionSettings(language=language)))
     if (model := modes.client(db())) is not None and not generation.from_template(db(), session):
         # Model mode: the model writes the first guide (a template's own guide is kept as written);
         # the rule-based version 1 stays if the model fails.

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
+from core.accounts import RegistrationError
+from core.sessions import InvalidInput
 from ui.lazy import keep_values
+
+T = TypeVar("T")
 
 
 def set_errors(form_key: str, errors: dict[str, str] | list[str] | None) -> None:
@@ -29,6 +34,18 @@ def list_errors(form_key: str) -> None:
     errors = st.session_state.get(f"_errors_{form_key}", {})
     for message in errors.values() if isinstance(errors, dict) else errors:
         st.error(message, icon=":material/error:")
+
+
+def save_or_show(form_key: str, save: Callable[[], T]) -> T:
+    """`save()`, clearing the form's errors; or, when it rejects the input, its errors kept under `form_key` and a
+    rerun, so they show where the page draws them (field_error / list_errors) and nothing after this runs."""
+    try:
+        result = save()
+    except (InvalidInput, RegistrationError) as exc:   # both carry errors by field
+        set_errors(form_key, exc.errors)
+        st.rerun()
+    set_errors(form_key, None)
+    return result
 
 
 class KeptInputs:

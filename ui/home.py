@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core import sessions  # `sessions.list_for` looked up at each run: this module is imported once
-from core.accounts import RegistrationError, register, registration_policy
+from core.accounts import register, registration_policy
 from core.sharing import INVALID_CODE, parse_code, usable_invitation
 from ui.auth import authenticator, current_user, sign_in_form, sign_in_new_account
-from ui.forms import errors_of, field_error, set_errors
+from ui.forms import errors_of, field_error, save_or_show
 from ui.menu import show_menu
 from ui.resources import db
 from ui.safe import escape_markdown
@@ -58,12 +58,8 @@ def show() -> None:
                 field_error("register", "invitation_code")
                 submitted = st.form_submit_button("Create account", type="primary")
             if submitted:
-                try:
-                    new_user = register(db(), username, email, name, password, repeat, code)
-                except RegistrationError as exc:
-                    set_errors("register", exc.errors)
-                    st.rerun()
-                set_errors("register", None)
+                new_user = save_or_show("register",
+                                        lambda: register(db(), username, email, name, password, repeat, code))
                 role = " You are the first user, so you are the site admin." if new_user.is_admin else ""
                 joined = " Your invitation is accepted." if code.strip() else ""
                 sign_in_new_account(new_user, f"Welcome! Your account '{escape_markdown(new_user.username)}' "
