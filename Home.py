@@ -10,8 +10,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 if get_script_run_ctx(suppress_warning=True) is None:
     from core.api.routes import api_routes
+    from ui.nav import HOME
 
-    app = st.App("Home.py", routes=api_routes())
+    app = st.App(HOME.path, routes=api_routes())
 else:
     from ui.home import show
 

@@ -14,6 +14,7 @@ from core.privacy import delete_participation
 from core.repos import sessions as srepo
 from core.results import participant_view
 from core.sessions import consent_text
+from ui import nav
 from ui.chat_view import render_form, show_message
 from ui.resources import db
 from ui.results_view import show_summary, show_themes
@@ -49,7 +50,7 @@ else:
         if signed_in is None:
             st.title(escape_markdown(session.name))
             st.info("This session is for signed-in participants. Please sign in, then open the link again.")
-            st.page_link("Home.py", label="Sign in")
+            nav.HOME.link("Sign in")
             st.stop()
         user_id = signed_in.id
     lang = session.language

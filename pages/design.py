@@ -14,7 +14,7 @@ from core.llm import LLMError
 from core.permissions import Permission, can
 from core.repos import sessions as srepo
 from core.sessions import InvalidInput, SessionSettings
-from ui import cards
+from ui import cards, nav
 from ui.auth import allowed_or_stop, require_user
 from ui.confirm import ask_first
 from ui.editors import (
@@ -269,8 +269,8 @@ for _ in rendered(share_tab, lazy=True):
         change_status("launched", "Session launched." if session.status == "draft" else "Session reopened.")
     if cols[1].button("Clone"):
         copy = service.clone_session(db(), user, session.id)
-        st.switch_page("pages/design.py", query_params={"s": copy.id})
-    cols[2].page_link("pages/results.py", label="Results", query_params={"s": session.id})
+        nav.DESIGN.switch({"s": copy.id})
+    nav.RESULTS.link(query_params={"s": session.id}, where=cols[2])
 
     # --- simulated participants (issue 3) -----------------------------------------------------------------
     st.divider()
@@ -312,7 +312,7 @@ for _ in rendered(share_tab, lazy=True):
             if st.button("Delete permanently", disabled=confirm.strip() != session.name):
                 service.delete_session(db(), user, session.id)
                 st.session_state["flash"] = f"Deleted '{session.name}'."
-                st.switch_page("Home.py")
+                nav.HOME.switch()
 
 for _ in rendered(access_tab, lazy=True):  # members, results visibility, public links, consent and redaction (issue 4)
     members_editor(db(), user, "session", session.id)

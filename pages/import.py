@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.importer import ImportProblem, ImportSpec, import_responses, read_table
 from core.results import start_synthesis
+from ui import nav
 from ui.auth import require_user
 from ui.menu import show_menu
 from ui.resources import db
@@ -52,5 +53,4 @@ if submitted:
                    f"({result.empty_cells:,} empty cells skipped) into a new closed session."
                    + (" The first synthesis is running in the background: the results page shows its progress."
                       if started else ""))
-        st.page_link("pages/results.py", label="Open the results", icon=":material/insights:",
-                     query_params={"s": result.session_id})
+        nav.RESULTS.link("Open the results", icon=":material/insights:", query_params={"s": result.session_id})

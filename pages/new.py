@@ -8,6 +8,7 @@ from core.i18n import LANGUAGES
 from core.llm import LLMError
 from core.sessions import InvalidInput, SessionSettings, create_session
 from core.templates import load_templates
+from ui import nav
 from ui.auth import require_user
 from ui.forms import field_error, save_or_show
 from ui.menu import show_menu
@@ -55,4 +56,4 @@ if submitted:
                 st.session_state["flash"] = f"The model wrote the guide (version {version})."
             except (LLMError, InvalidInput) as exc:
                 st.session_state["flash"] = f"Using the rule-based guide: the model could not write one ({exc})."
-    st.switch_page("pages/design.py", query_params={"s": session.id})
+    nav.DESIGN.switch({"s": session.id})

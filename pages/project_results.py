@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.permissions import AccessDenied
 from core.results import ProjectSynthesisError, project_view, run_project_synthesis
+from ui import nav
 from ui.auth import allowed_or_stop, require_user
 from ui.charts import session_share_heatmap
 from ui.menu import show_menu
@@ -17,11 +18,10 @@ user = require_user()
 show_menu(user)
 
 project_id = st.query_params.get("p", "")
-pv = allowed_or_stop(lambda: project_view(db(), user, project_id), "pages/projects.py", "Back to projects")
+pv = allowed_or_stop(lambda: project_view(db(), user, project_id), nav.PROJECTS, "Back to projects")
 
 st.title(f"Project synthesis: {escape_markdown(pv.project.title)}")
-st.page_link("pages/projects.py", label="Back to the project", icon=":material/folder:",
-             query_params={"p": pv.project.id})
+nav.PROJECTS.link("Back to the project", icon=nav.PROJECTS.icon, query_params={"p": pv.project.id})
 
 st.subheader("Sessions included")
 for s in pv.sessions:

@@ -7,6 +7,7 @@ from core.permissions import AccessDenied, ProjectPermission
 from core.projects import ProjectError
 from core.sessions import list_for
 from core.text import plural
+from ui import nav
 from ui.auth import allowed_or_stop, require_user
 from ui.confirm import ask_first
 from ui.menu import show_menu
@@ -29,7 +30,7 @@ if not project_id:
         cols = st.columns([4, 1, 1], vertical_alignment="center")
         cols[0].text(project.title)
         cols[1].text(role)
-        cols[2].page_link("pages/projects.py", label="Open", query_params={"p": project.id})
+        nav.PROJECTS.link("Open", query_params={"p": project.id}, where=cols[2])
     if not mine:
         st.info("No projects yet.")
     with st.form("new_project", clear_on_submit=True):
@@ -42,10 +43,10 @@ if not project_id:
             except ProjectError as exc:
                 st.error(str(exc))
             else:
-                st.switch_page("pages/projects.py", query_params={"p": created.id})
+                nav.PROJECTS.switch({"p": created.id})
     st.stop()
 
-project = allowed_or_stop(lambda: projects.get_project(db(), user, project_id), "pages/projects.py",
+project = allowed_or_stop(lambda: projects.get_project(db(), user, project_id), nav.PROJECTS,
                           "Back to projects")
 
 st.title(escape_markdown(project.title))
@@ -54,14 +55,13 @@ if project.description:
 session_ids = set(projects.project_session_ids(db(), user, project.id))
 visible = list_for(db(), user)
 
-st.page_link("pages/project_results.py", label="Project synthesis", icon=":material/hub:",
-             query_params={"p": project.id})
+nav.PROJECT_RESULTS.link(query_params={"p": project.id})
 st.subheader("Sessions")
 for s in [r for r in visible if r["id"] in session_ids]:
     cols = st.columns([4, 1, 1, 1], vertical_alignment="center")
     cols[0].text(s["name"])
-    cols[1].page_link("pages/results.py", label="Results", query_params={"s": s["id"]})
-    cols[2].page_link("pages/design.py", label="Design", query_params={"s": s["id"]})
+    nav.RESULTS.link(query_params={"s": s["id"]}, where=cols[1])
+    nav.DESIGN.link(query_params={"s": s["id"]}, where=cols[2])
     if cols[3].button("Remove", key=f"rm_{s['id']}"):
         try:
             projects.remove_session(db(), user, project.id, s["id"])
@@ -112,7 +112,7 @@ def delete() -> None:
         st.error(str(exc))
     else:
         st.session_state["flash"] = f"Project “{escape_markdown(project.title)}” deleted; its sessions are kept."
-        st.switch_page("pages/projects.py")
+        nav.PROJECTS.switch()
 
 
 try:

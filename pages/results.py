@@ -33,6 +33,7 @@ from core.results import (
     unpin_insight,
 )
 from core.text import plural, ref_label
+from ui import nav
 from ui.auth import allowed_or_stop, require_user
 from ui.charts import (
     completion_bar,
@@ -67,7 +68,7 @@ session = allowed_or_stop(lambda: results_session(db(), user, session_id))
 
 caps = capabilities(db(), user, session_id)
 st.title(f"Results: {escape_markdown(session.name)}")
-st.page_link("pages/design.py", label="Design this session", query_params={"s": session_id})
+nav.DESIGN.link("Design this session", query_params={"s": session_id})
 
 
 @st.fragment(run_every=2)

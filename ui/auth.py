@@ -29,6 +29,7 @@ from core.config import secret_file, settings
 from core.permissions import AccessDenied
 from core.repos import users as urepo
 from core.repos.users import User
+from ui import nav
 from ui.resources import db
 
 # extra_streamlit_components' cookie component (its own build, declared under our name): drawn only to write or
@@ -261,7 +262,7 @@ def require_user() -> User:
     user = current_user(authenticator())
     if user is None:
         st.warning("Please sign in to see this page.")
-        st.page_link("Home.py", label="Go to sign-in", icon=":material/login:")
+        nav.HOME.link("Go to sign-in", icon=":material/login:")
         st.stop()
     return user
 
@@ -299,11 +300,12 @@ def sign_in_form(auth: stauth.Authenticate) -> None:
 T = TypeVar("T")
 
 
-def allowed_or_stop(fetch: Callable[[], T], back: str = "Home.py", back_label: str = "Back to your sessions") -> T:
+def allowed_or_stop(fetch: Callable[[], T], back: nav.PageRef = nav.HOME,
+                    back_label: str = "Back to your sessions") -> T:
     """`fetch()` (a core call that checks access), or its refusal, a way back, and the end of the page."""
     try:
         return fetch()
     except AccessDenied as exc:
         st.error(str(exc))
-        st.page_link(back, label=back_label)
+        back.link(back_label)
         st.stop()

@@ -7,6 +7,7 @@ import streamlit as st
 from core import sessions  # `sessions.list_for` looked up at each run: this module is imported once
 from core.accounts import register, registration_policy
 from core.sharing import INVALID_CODE, parse_code, usable_invitation
+from ui import nav
 from ui.auth import authenticator, current_user, sign_in_form, sign_in_new_account
 from ui.forms import errors_of, field_error, save_or_show
 from ui.menu import show_menu
@@ -75,7 +76,7 @@ def show() -> None:
         st.success(flash)
     invitation_from_link(db(), user)
     st.title("Your sessions")
-    st.page_link("pages/new.py", label="New session", icon=":material/add_circle:")
+    nav.NEW.link()
     invitation_code_box(db(), user)
 
     mine = sessions.list_for(db(), user)
@@ -96,5 +97,5 @@ def show() -> None:
         cols[3].text(str(s["finished"]))
         cols[4].text(f"{s['last_activity']:%Y-%m-%d %H:%M} UTC")
         if s["role"] != "viewer":
-            cols[5].page_link("pages/design.py", label="Design", query_params={"s": s["id"]})
-        cols[6].page_link("pages/results.py", label="Results", query_params={"s": s["id"]})
+            nav.DESIGN.link(query_params={"s": s["id"]}, where=cols[5])
+        nav.RESULTS.link(query_params={"s": s["id"]}, where=cols[6])
