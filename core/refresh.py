@@ -67,21 +67,20 @@ def _default_runner(db: Database, session_id: str, reason: str) -> None:
     """Synthesise unless the latest run is current; keep the latest run's mode (model mode when it was and a model
     is still configured) and parameters."""
     from core.synthesis import pipeline
+    from core.synthesis.models import synthesis_model
 
     latest = pipeline.repo.latest_run(db, session_id)
     params = None
-    hooks: dict = {}
+    mode = "offline"
     if latest is not None:
         params = pipeline.Params(**{k: v for k, v in latest.params.items()
                                     if k in pipeline.Params.__dataclass_fields__})
         if latest.input_hash == pipeline.current_input_hash(db, [session_id], params, latest.mode, latest.embedder):
             return
         if latest.mode == "model" or latest.stats.get("requested_mode") == "model":   # retry after an outage
-            from core.synthesis.model_mode import model_hooks
-
-            hooks = model_hooks(db, [session_id]) or {}
+            mode = "model"
     pipeline.synthesize(db, [session_id], trigger=f"auto:{reason}", params=params,
-                        mode="model" if hooks else "offline", progress=scheduler.reporter(db, session_id), **hooks)
+                        progress=scheduler.reporter(db, session_id), model=synthesis_model(db, [session_id], mode))
 
 
 @dataclass

@@ -146,6 +146,7 @@ from core.repos.synthesis import Run  # noqa: E402
 from core.synthesis import pipeline  # noqa: E402
 from core.synthesis.ask import AskAnswer, retrieve  # noqa: E402
 from core.synthesis.coverage import coverage_matrix  # noqa: E402
+from core.synthesis.models import SynthesisModel, synthesis_model  # noqa: E402
 from core.synthesis.segments import SegmentTable, multiple_choice_table, segment_table  # noqa: E402
 from core.synthesis.theme_names import unique_labels  # noqa: E402
 
@@ -369,18 +370,13 @@ def run_synthesis(db: Database, user: User | None, session_id: str, *, mode: str
     """Run and store a synthesis. Model mode needs a configured model; without one it runs offline (the run
     records the mode it actually used). Every member sees the latest run: editors and owners only."""
     session = get_for(db, user, session_id, Permission.WRITE_RESULTS)
-    hooks = _hooks(db, mode, [session.id])
-    return pipeline.synthesize(db, [session.id], progress=progress, trigger=trigger,
-                               mode="model" if hooks else "offline", params=params, **hooks)
+    return pipeline.synthesize(db, [session.id], progress=progress, trigger=trigger, params=params,
+                               model=_synthesis_model(db, mode, [session.id]))
 
 
-def _hooks(db: Database, mode: str, session_ids: list[str]) -> dict:
-    """Model-mode hooks for pipeline.synthesize, or {} (offline) when the mode is offline or no model is set."""
-    if mode != "model":
-        return {}
-    from core.synthesis.model_mode import model_hooks
-
-    return model_hooks(db, session_ids) or {}
+def _synthesis_model(db: Database, mode: str, session_ids: list[str]) -> SynthesisModel:
+    """The model for pipeline.synthesize: offline when the mode is offline or no model is set."""
+    return synthesis_model(db, session_ids, mode)
 
 
 @dataclass
@@ -676,6 +672,5 @@ def run_project_synthesis(db: Database, user: User | None, project_id: str, *, m
         raise ProjectSynthesisError("This project has no session whose results you may see.")
     if not _may_write_all(db, user, sessions):
         raise AccessDenied("Viewers read the project synthesis; an editor or owner runs it.")
-    hooks = _hooks(db, mode, ids)
-    return pipeline.synthesize(db, ids, progress=progress, trigger=trigger, mode="model" if hooks else "offline",
-                               params=params, scope=project_scope(project.id, ids), **hooks)
+    return pipeline.synthesize(db, ids, progress=progress, trigger=trigger, params=params,
+                               scope=project_scope(project.id, ids), model=_synthesis_model(db, mode, ids))

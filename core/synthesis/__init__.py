@@ -14,6 +14,7 @@ coverage.py   critical items x participants (answered, thin, skipped, not reache
 sentiment.py  offline lexicon sentiment
 summary.py    templated summary from the theme table (offline)
 ask.py        ask the data: retrieval of quotes and themes
+models.py     SynthesisModel: what a run asks of a model, OfflineSynthesis, synthesis_model(db, ids, mode)
 model_mode.py extraction cached by transcript hash, theme naming, summary, answers (OpenAI-compatible endpoint)
 figures.py    plotly figures shared by the page and the HTML report
 """

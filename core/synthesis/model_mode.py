@@ -19,9 +19,9 @@ Any model failure falls back to the offline result for that step.
 
 At scale: extraction, naming and sentiment calls run concurrently, at most HARMONICA_SYNTHESIS_CONCURRENCY (default
 4) at once. One circuit breaker per run: after HARMONICA_SYNTHESIS_BREAKER (default 3) failed calls in a row (or one
-rejected key), the model is not called again in that run and every remaining item is done offline. `account()`
-writes into the run's stats how much of it came from the model; a run with no model output in it is stored as
-offline, and says the model was unavailable.
+rejected key), the model is not called again in that run and every remaining item is done offline.
+`ModelSynthesis` (models.SynthesisModel) holds the steps; its `account()` writes into the run's stats how much of
+it came from the model; a run with no model output in it is stored as offline, and says the model was unavailable.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Callable, Iterable, Iterator, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, NamedTuple, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -44,9 +44,13 @@ from core.db import Database
 from core.llm.errors import LLMAuthError, LLMError
 from core.llm.scope import ScopedModel, call_scope
 from core.repos import synthesis as repo
+from core.synthesis.models import EXTRACT, NAME, SENTIMENT, SUMMARY, OfflineSynthesis, SynthesisModel
 from core.synthesis.summary import SummaryTable, TableTheme, check_citations
 from core.synthesis.theme_names import label_in_use, label_key
 from core.synthesis.units import STATEMENT_COLUMNS, build_statements, content_hash
+
+if TYPE_CHECKING:
+    from core.synthesis.embed import FunctionEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ class ModelUnavailable(LLMError):
 
 
 class Breaker:
-    """One per synthesis run, shared by its model hooks (and their threads).
+    """One per synthesis run, shared by its model steps (and their threads).
 
     `call(purpose, fn)` makes the call and counts it; after `limit` failures in a row (or one rejected key: it will
     not get better within a run) it opens, and every later `call` raises ModelUnavailable without calling, so the
@@ -229,7 +233,7 @@ def _hash_rows(rows: list[_Answer]) -> str:
 
 
 class Extractor:
-    """`extractor(answers, questions) -> statements` for pipeline.synthesize.
+    """`extractor(answers, questions) -> statements`: ModelSynthesis.extract.
 
     Transcripts not in the cache are extracted concurrently (at most `workers` calls at once); results are saved
     to the cache as they arrive. After the breaker opens, the remaining participants are split offline."""
@@ -348,7 +352,7 @@ def check_label(label: str, taken: dict[str, str], theme_id: str) -> tuple[str, 
 
 
 class Namer:
-    """`namer(themes, statements)` for pipeline.synthesize: the model names each theme from its quotes.
+    """`namer(themes, statements)`, ModelSynthesis.name_themes: the model names each theme from its quotes.
 
     One structured call per theme, concurrently (bounded); each name is checked (check_label) in theme order, so the
     largest theme keeps a contested name; a name that fails gets one repair request, then the offline label
@@ -462,7 +466,7 @@ def summary_prompt(theme_rows: pd.DataFrame, statements: pd.DataFrame, analysed:
 
 
 class Summarizer:
-    """`summarizer(theme rows, statements, inputs, stats)` for pipeline.synthesize: a model-written summary whose
+    """`summarizer(theme rows, statements, inputs, stats)`, ModelSynthesis.summarize: a model-written summary whose
     citations pass summary.check_citations (after at most one repair request), or None (the templated summary).
     Says in `stats` which was used: summary_source = model | model (repaired) | templated, and why."""
 
@@ -521,7 +525,7 @@ class Summarizer:
 
 
 class SentimentJudge:
-    """`sentimenter(statements) -> [label or None per row]` for pipeline.synthesize (model mode).
+    """`sentimenter(statements) -> [label or None per row]`: ModelSynthesis.judge_sentiment.
 
     Labels are cached by content hash, so a re-run or an update only asks about statements not seen before. Batches
     run concurrently (bounded). None where the model gave no valid label (the pipeline keeps the lexicon's label
@@ -581,25 +585,16 @@ class SentimentJudge:
         return {x.n - 1: x.sentiment for x in out.labels if 1 <= x.n <= len(texts)}
 
 
-def model_hooks(db: Database, session_ids: list[str] | None = None) -> dict[str, Callable] | None:
-    """namer / extractor / summarizer / sentimenter for pipeline.synthesize in model mode, or None when offline.
+def model_synthesis(db: Database, session_ids: list[str] | None = None) -> SynthesisModel:
+    """ModelSynthesis through the configured client, or OfflineSynthesis when no model is configured.
 
     When one of `session_ids` asks for redaction, every text sent to the model is redacted first; a
     claim whose quote then no longer matches its message fails the verbatim check and is dropped.
     """
     client = _model_for(db, _client(db), session_ids or [])
     if client is None:
-        return None
-    model = client.settings.model_synthesis
-    breaker, workers = Breaker(), concurrency()     # one breaker for the whole run, shared by every step
-    namer = Namer(client, model, breaker, workers)
-    hooks = {"namer": namer, "extractor": Extractor(db, client, model, breaker=breaker, workers=workers),
-             "summarizer": Summarizer(client, model, breaker),
-             "sentimenter": SentimentJudge(db, client, model, breaker=breaker, workers=workers)}
-    embedder = endpoint_embedder(client)
-    if embedder is not None:
-        hooks["embedder"] = embedder
-    return hooks
+        return OfflineSynthesis()
+    return ModelSynthesis(db, client, client.settings.model_synthesis, embedder=endpoint_embedder(client))
 
 
 def endpoint_embedder(client):
@@ -639,45 +634,82 @@ def model_answer(answer, db: Database | None = None, session_ids: list[str] | No
     return answer
 
 
-# ------------------------------------------------------------------------------------------ what the run is
+# ------------------------------------------------------------------------- the model for a run, and what it made
 
 
 def _of(a: int, b: int) -> str:
     return f"{a:,} of {b:,}"
 
 
-def account(stats: dict, *, extractor=None, namer=None, summarizer=None, sentimenter=None,
-            inherited: dict | None = None) -> str:
-    """Write into a model-mode run's stats how much of it came from the model, and return the mode to store:
-    "model" when any model output is in the run, else "offline" (the model was unavailable, or nothing it
-    returned could be used). `namer` is None on an update (the themes keep their names: `inherited` is the
-    previous run's stats). Adds: model_use (per step: from the model / total), model_label ("model", "model
-    (partial)" or "offline (model unavailable)"), model_note (plain words, also appended to the summary when the
-    run is not wholly the model's), model_calls (calls, failures, skipped, breaker, concurrency, max in flight)."""
-    hooks = [h for h in (extractor, namer, summarizer, sentimenter) if h is not None]
-    breaker = next((h.breaker for h in hooks if isinstance(getattr(h, "breaker", None), Breaker)), None)
-    use: dict = {}
-    output, partial, parts = 0, False, []
-    if extractor is not None and hasattr(extractor, "from_model"):
-        n, total = extractor.from_model, extractor.participants
-        use["extraction"] = {"model": n, "participants": total, "cached": extractor.cached, "calls": extractor.calls,
-                             "skipped": extractor.skipped}
+class ModelSynthesis:
+    """models.SynthesisModel through a chat model: extraction, naming, summary and sentiment, each falling back to
+    the offline result where the model fails. Its steps share one circuit breaker and one concurrency limit.
+    `sentiment=False` leaves sentiment to the lexicon (bench.synthesis_tokens measures the other steps)."""
+
+    mode = "model"
+    prompt_version = NAME_VERSION
+
+    def __init__(self, db: Database, client, model: str, *, embedder: FunctionEmbedder | None = None,
+                 sentiment: bool = True):
+        self.model, self.embedder = model, embedder
+        self.breaker, self.workers = Breaker(), concurrency()
+        self.extractor = Extractor(db, client, model, breaker=self.breaker, workers=self.workers)
+        self.namer = Namer(client, model, self.breaker, self.workers)
+        self.summarizer = Summarizer(client, model, self.breaker)
+        self.sentimenter = (SentimentJudge(db, client, model, breaker=self.breaker, workers=self.workers)
+                            if sentiment else None)
+        self.steps = frozenset({EXTRACT, NAME, SUMMARY} | ({SENTIMENT} if sentiment else set()))
+
+    def extract(self, answers: pd.DataFrame, questions: dict, min_words: int) -> pd.DataFrame:
+        # a participant split offline is split with the extractor's own min_words (3), as before this object
+        return self.extractor(answers, questions)
+
+    def name_themes(self, themes: dict, statements: pd.DataFrame) -> None:
+        self.namer(themes, statements)
+
+    def summarize(self, theme_rows: pd.DataFrame, statements: pd.DataFrame, inputs, stats: dict) -> str | None:
+        return self.summarizer(theme_rows, statements, inputs, stats)
+
+    def judge_sentiment(self, statements: pd.DataFrame) -> list[str | None]:
+        return self.sentimenter(statements) if self.sentimenter else [None] * len(statements)
+
+    def extraction_stats(self) -> dict:
+        ex = self.extractor
+        return {"calls": ex.calls, "dropped": ex.dropped, "fallbacks": ex.fallbacks}
+
+    def sentiment_stats(self) -> dict:
+        judge = self.sentimenter
+        return {"calls": judge.calls, "failures": judge.failures, "cached": judge.cached} if judge else {}
+
+    def account(self, stats: dict, *, named: bool, inherited: dict | None) -> str:
+        """Write into the run's stats how much of it came from the model, and return the mode to store: "model"
+        when any model output is in the run, else "offline" (the model was unavailable, or nothing it returned
+        could be used). `named` is False on an update (the themes keep their names: `inherited` is the previous
+        run's stats). Adds: model_use (per step: from the model / total), model_label ("model", "model
+        (partial)" or "offline (model unavailable)"), model_note (plain words, also appended to the summary when
+        the run is not wholly the model's), model_calls (calls, failures, skipped, breaker, concurrency, max in
+        flight)."""
+        ex, namer = self.extractor, self.namer
+        use: dict = {}
+        output, partial, parts = 0, False, []
+        n, total = ex.from_model, ex.participants
+        use["extraction"] = {"model": n, "participants": total, "cached": ex.cached, "calls": ex.calls,
+                             "skipped": ex.skipped}
         output += n
         if n < total:
             partial = True
             parts.append(f"statements of {_of(n, total)} participants extracted by the model (the others split "
                          "offline)")
-    if namer is not None and hasattr(namer, "named"):
-        use["naming"] = {"model": namer.named, "themes": namer.considered, "rejected": namer.rejected}
-        output += namer.named
-        if namer.named < namer.considered:
-            partial = True
-            parts.append(f"{_of(namer.named, namer.considered)} themes named by the model (the others keep their "
-                         "offline labels)")
-    elif inherited and isinstance(inherited.get("model_use"), dict) and "naming" in inherited["model_use"]:
-        use["naming"] = {**inherited["model_use"]["naming"], "inherited": True}
-        output += int(use["naming"].get("model", 0))
-    if summarizer is not None:
+        if named:
+            use["naming"] = {"model": namer.named, "themes": namer.considered, "rejected": namer.rejected}
+            output += namer.named
+            if namer.named < namer.considered:
+                partial = True
+                parts.append(f"{_of(namer.named, namer.considered)} themes named by the model (the others keep "
+                             "their offline labels)")
+        elif inherited and isinstance(inherited.get("model_use"), dict) and "naming" in inherited["model_use"]:
+            use["naming"] = {**inherited["model_use"]["naming"], "inherited": True}
+            output += int(use["naming"].get("model", 0))
         source = stats.get("summary_source", "templated")
         use["summary"] = source
         if source.startswith("model"):
@@ -686,34 +718,33 @@ def account(stats: dict, *, extractor=None, namer=None, summarizer=None, sentime
             partial = True
             parts.append("the summary templated" + (" (the model's did not pass the citation check)"
                                                     if stats.get("summary_rejected") else ""))
-    if sentimenter is not None and "sentiment_model" in stats:
-        n, total = int(stats["sentiment_model"]), int(stats["sentiment_model"]) + int(stats.get("sentiment_lexicon", 0))
-        use["sentiment"] = {"model": n, "statements": total}
-        output += n
-        if n < total:
-            partial = True
-            parts.append(f"sentiment of {_of(n, total)} statements judged by the model (the lexicon's elsewhere)")
-    calls = breaker.stats() if breaker else {}
-    if breaker is not None:
-        calls["concurrency"] = max((getattr(h, "workers", 1) for h in hooks), default=1)
-        calls["breaker_limit"] = breaker.limit
-    stats["model_use"], stats["model_calls"], stats["requested_mode"] = use, calls, "model"
-    opened = breaker.opened if breaker else None
-    why = ""
-    if opened:
-        why = (f"after {opened['failures_in_a_row']} failed model calls in a row ({opened['error']}), the model was "
-               "not called again in this run")
-    if not output:
-        stats["model_label"] = "offline (model unavailable)"
-        reason = why or ("the model's calls failed" if calls.get("failures") else "nothing the model returned "
-                         "could be used")
-        stats["model_note"] = (f"Model mode was requested but the model was unavailable: {reason}. Everything in "
-                               "this run was made offline.")
-        return "offline"
-    if partial or opened:
-        stats["model_label"] = "model (partial)"
-        stats["model_note"] = ("Made partly by the model: " + "; ".join(parts) + "." +
-                               (f" {why[0].upper()}{why[1:]}." if why else ""))
-    else:
-        stats["model_label"] = "model"
-    return "model"
+        if self.sentimenter is not None and "sentiment_model" in stats:
+            n = int(stats["sentiment_model"])
+            total = n + int(stats.get("sentiment_lexicon", 0))
+            use["sentiment"] = {"model": n, "statements": total}
+            output += n
+            if n < total:
+                partial = True
+                parts.append(f"sentiment of {_of(n, total)} statements judged by the model (the lexicon's "
+                             "elsewhere)")
+        calls = {**self.breaker.stats(), "concurrency": self.workers, "breaker_limit": self.breaker.limit}
+        stats["model_use"], stats["model_calls"], stats["requested_mode"] = use, calls, "model"
+        opened = self.breaker.opened
+        why = ""
+        if opened:
+            why = (f"after {opened['failures_in_a_row']} failed model calls in a row ({opened['error']}), the model "
+                   "was not called again in this run")
+        if not output:
+            stats["model_label"] = "offline (model unavailable)"
+            reason = why or ("the model's calls failed" if calls.get("failures") else "nothing the model returned "
+                             "could be used")
+            stats["model_note"] = (f"Model mode was requested but the model was unavailable: {reason}. Everything "
+                                   "in this run was made offline.")
+            return "offline"
+        if partial or opened:
+            stats["model_label"] = "model (partial)"
+            stats["model_note"] = ("Made partly by the model: " + "; ".join(parts) + "." +
+                                   (f" {why[0].upper()}{why[1:]}." if why else ""))
+        else:
+            stats["model_label"] = "model"
+        return "model"

@@ -47,10 +47,11 @@ from core.synthesis.cluster import MAX_K, MIN_K, cluster
 from core.synthesis.codebook import ThemeState, apply_edit, replay_edit
 from core.synthesis.embed import FunctionEmbedder, TfidfLsa, blob_to_vector, embedder_note, vector_to_blob
 from core.synthesis.labels import describe_themes, theme_labels
+from core.synthesis.models import EXTRACT, NAME, SENTIMENT, SUMMARY, OfflineSynthesis, SynthesisModel
 from core.synthesis.space import LEXICAL_DIMS, LEXICAL_WEIGHT, placed, run_space
 from core.synthesis.summary import SummaryTheme, templated_summary
 from core.synthesis.theme_names import label_in_use, unique_labels
-from core.synthesis.units import MIN_STATEMENT_WORDS, Features, build_statements, clean_text, feature_texts, is_verbatim
+from core.synthesis.units import MIN_STATEMENT_WORDS, Features, clean_text, feature_texts, is_verbatim
 
 PIPELINE_VERSION = "offline-4"      # 2: cleaned features, Ward themes with Other, sub-themes, phrase labels;
                                     # 3: continuing sentences join their statement, vectors carry their answer
@@ -130,16 +131,13 @@ def _hash_answers(frame: pd.DataFrame, params: Params, mode: str, embedder_name:
 
 
 def load_inputs(db: Database, session_ids: list[str], params: Params, mode: str = "offline",
-                embedder_name: str = TfidfLsa.name, extractor=None) -> Inputs:
-    """Answers of included (real) participants and their statements: split offline, or extracted by the model
-    (`extractor(answers) -> statements frame`, cached per transcript)."""
+                embedder_name: str = TfidfLsa.name, model: SynthesisModel | None = None) -> Inputs:
+    """Answers of included (real) participants and their statements, from `model.extract`: split offline (the
+    default), or extracted by the model (cached per transcript)."""
     frame = _analysed_answers(db, session_ids, params)
     answers = frame[frame["kind"] == "answer"]
     questions = question_map(db, session_ids)
-    if extractor is not None:
-        statements = extractor(answers, questions)
-    else:
-        statements = build_statements(answers, questions, params.min_words)
+    statements = (model or OfflineSynthesis()).extract(answers, questions, params.min_words)
     participants = sorted(answers["participant_id"].unique())
     finished = int(frame.loc[frame["participant_id"].isin(participants)].drop_duplicates("participant_id")["status"]
                    .eq("finished").sum())
@@ -221,23 +219,27 @@ class _Timer:
         self._t = now
 
 
-def synthesize(db: Database, session_ids: list[str], *, params: Params | None = None, mode: str = "offline",
+def synthesize(db: Database, session_ids: list[str], *, params: Params | None = None,
                trigger: str = "manual", progress: Progress | None = None, embedder: FunctionEmbedder | None = None,
-               allow_incremental: bool = True, scope: str | None = None, namer=None, extractor=None,
-               summarizer=None, sentimenter=None) -> RunOutcome:
+               allow_incremental: bool = True, scope: str | None = None,
+               model: SynthesisModel | None = None) -> RunOutcome:
     """Run synthesis over the sessions and store the run; returns its id, kind and how many texts were embedded.
 
-    `embedder`: a corpus-independent embedder (cached by content hash); default the packaged sentence model
-    (embed.packaged_embedder: MiniLM), TF-IDF + LSA when it is unavailable or HARMONICA_EMBEDDER=tfidf.
-    Model-mode hooks (core.synthesis.model_mode): `namer(themes, statements)` rewrites labels and descriptions;
-    `extractor(answers, questions)` returns statements (verbatim claim spans, cached per transcript);
-    `summarizer(theme rows, statements, inputs, stats)` writes the summary from the theme table and quotes;
-    `sentimenter(statements)` judges each statement's sentiment (a label or None per row, cached by content hash);
-    where it gives None, or without it, the offline lexicon's label stays. The run's stats say which was used.
+    `embedder`: a corpus-independent embedder (cached by content hash); default the model's own (the endpoint's,
+    when asked for), else the packaged sentence model (embed.packaged_embedder: MiniLM), TF-IDF + LSA when it is
+    unavailable or HARMONICA_EMBEDDER=tfidf.
+    `model` (models.synthesis_model; None: offline) extracts the statements, names the themes of a full run,
+    writes the summary from the theme table and quotes, and judges each statement's sentiment (where it gives no
+    label the offline lexicon's stays); the run is started in its mode, and stored as offline when nothing in it
+    came from the model. The run's stats say which was used.
     """
+    model = model or OfflineSynthesis()
+    mode = model.mode
     params = params or Params()
     scope = scope or scope_for(session_ids)
     step = progress or (lambda _f, _m: None)
+    if embedder is None:
+        embedder = model.embedder
     if embedder is None:
         from core.synthesis.embed import packaged_embedder
 
@@ -245,8 +247,8 @@ def synthesize(db: Database, session_ids: list[str], *, params: Params | None = 
     timer = _Timer()
     embedder_name = embedder.name if embedder else TfidfLsa.name
     step(0.02, "Reading answers" + (" and extracting claims with the model (cached per participant)"
-                                    if extractor is not None else ""))
-    inputs = load_inputs(db, session_ids, params, mode, embedder_name, extractor)
+                                    if EXTRACT in model.steps else ""))
+    inputs = load_inputs(db, session_ids, params, mode, embedder_name, model)
     timer.lap("load")
     previous = repo.latest_run(db, scope)
     kind = "full"
@@ -255,15 +257,15 @@ def synthesize(db: Database, session_ids: list[str], *, params: Params | None = 
     run_id = repo.start_run(db, scope, list(session_ids), kind, mode, embedder_name,
                             {**params.key(), "incremental_share": params.incremental_share}, inputs.input_hash,
                             trigger, parent_run_id=previous.id if previous else None,
-                            model=getattr(namer, "model", None), prompt_version=getattr(namer, "prompt_version", None))
+                            model=model.model, prompt_version=model.prompt_version)
     try:
         if kind == "incremental":
             themes, st, embedded, model_id, extra = _update(db, previous, inputs, embedder, step, timer)
         else:
             themes, st, embedded, model_id, extra = _full(db, scope, inputs, params, embedder, step, timer)
-        if namer is not None and kind == "full":
+        if NAME in model.steps and kind == "full":     # an update keeps the names its themes have
             step(0.8, "Naming themes with the model")
-            namer(themes, st)
+            model.name_themes(themes, st)
             timer.lap("naming")
         step(0.85, "Checking quotes and counting")
         theme_rows, st, stats = _finalize(db, run_id, themes, st, inputs, params, _banned(extra))
@@ -273,27 +275,21 @@ def synthesize(db: Database, session_ids: list[str], *, params: Params | None = 
         if embedder is not None:
             stats["embedder_note"] += (f" Beside it, the run's own words (TF-IDF + LSA, weight {LEXICAL_WEIGHT}): "
                                        "it tells apart topics the model reads as alike.")
-        for name in ("calls", "dropped", "fallbacks"):
-            if hasattr(extractor, name):
-                stats[f"extraction_{name}"] = getattr(extractor, name)
+        stats.update({f"extraction_{name}": n for name, n in model.extraction_stats().items()})
         timer.lap("finalize")
         summary = _summary(theme_rows, st, inputs, stats)
-        if summarizer is not None:
+        if SUMMARY in model.steps:
             step(0.9, "Writing the summary with the model")
-            summary = summarizer(theme_rows, st, inputs, stats) or summary
+            summary = model.summarize(theme_rows, st, inputs, stats) or summary
             timer.lap("summary")
-        stats.update(_judge_sentiment(sentimenter, theme_rows, st, step))
+        stats.update(_judge_sentiment(model, theme_rows, st, step))
         timer.lap("sentiment")
-        if mode == "model":   # how much came from the model; none at all: stored as offline, and said so
-            from core.synthesis.model_mode import account
-
-            mode = account(stats, extractor=extractor, namer=namer if kind == "full" else None,
-                           summarizer=summarizer, sentimenter=sentimenter,
-                           inherited=previous.stats if kind == "incremental" else None)
-            if stats.get("model_note"):
-                summary = f"{summary}\n\n{stats['model_note']}"
-            if mode != "model":
-                repo.relabel_run(db, run_id, mode, _hash_answers(inputs.answers, params, mode, embedder_name))
+        # how much came from the model; none at all: stored as offline, and said so
+        mode = model.account(stats, named=kind == "full", inherited=previous.stats if kind == "incremental" else None)
+        if stats.get("model_note"):
+            summary = f"{summary}\n\n{stats['model_note']}"
+        if mode != model.mode:
+            repo.relabel_run(db, run_id, mode, _hash_answers(inputs.answers, params, mode, embedder_name))
         step(0.95, "Saving")
         repo.finish_run(db, run_id, theme_rows, st.assign(run_id=run_id), summary=summary,
                         timings=timer.timings, stats=stats, model_id=model_id)
@@ -581,16 +577,16 @@ def _finalize(db, run_id, themes: dict[str, ThemeState], st: pd.DataFrame, input
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
 
 
-def _judge_sentiment(sentimenter, theme_rows: pd.DataFrame, st: pd.DataFrame, step: Progress) -> dict:
+def _judge_sentiment(model: SynthesisModel, theme_rows: pd.DataFrame, st: pd.DataFrame, step: Progress) -> dict:
     """Model-judged sentiment where the model gave a label, the lexicon's elsewhere (in place: statements and the
     themes' counts). Runs after the summary, so the model calls of earlier steps keep their order.
     Returns the stats saying which was used: sentiment = "lexicon", "model" or "model+lexicon"."""
-    if sentimenter is None or st.empty:
+    if SENTIMENT not in model.steps or st.empty:
         return {"sentiment": "lexicon"}
     step(0.92, "Judging sentiment with the model (cached per statement)")
     try:
-        judged = list(sentimenter(st))
-    except Exception:   # the hook falls back by itself; anything unexpected keeps the lexicon too
+        judged = list(model.judge_sentiment(st))
+    except Exception:   # the model falls back by itself; anything unexpected keeps the lexicon too
         judged = [None] * len(st)
     ok = [j in SENTIMENT_LABELS for j in judged] if len(judged) == len(st) else [False] * len(st)
     by_model = int(sum(ok))
@@ -601,9 +597,7 @@ def _judge_sentiment(sentimenter, theme_rows: pd.DataFrame, st: pd.DataFrame, st
                                    for tid in theme_rows["theme_id"]]
     source = "lexicon" if not by_model else "model" if by_model == len(st) else "model+lexicon"
     out = {"sentiment": source, "sentiment_model": by_model, "sentiment_lexicon": int(len(st) - by_model)}
-    for name in ("calls", "failures", "cached"):
-        if hasattr(sentimenter, name):
-            out[f"sentiment_{name}"] = getattr(sentimenter, name)
+    out.update({f"sentiment_{name}": n for name, n in model.sentiment_stats().items()})
     return out
 
 

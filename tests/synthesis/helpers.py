@@ -8,6 +8,7 @@ from core.clock import utcnow
 from core.ids import new_id, new_token
 from core.repos import sessions as srepo
 from core.repos import synthesis as synrepo
+from core.synthesis.models import NAME, OfflineSynthesis
 from core.text import count_tokens
 
 TOPICS = {
@@ -105,3 +106,16 @@ def theme_of(view, word: str) -> str:
 
 def labels(view) -> dict[str, str]:
     return {t.theme_id: t.label for t in view.themes}
+
+
+class Naming(OfflineSynthesis):
+    """Offline synthesis whose full runs name their themes with `name(themes, statements)`, where the model's
+    names would go (the run stays offline)."""
+
+    steps = frozenset({NAME})
+
+    def __init__(self, name):
+        self._name = name
+
+    def name_themes(self, themes, statements) -> None:
+        self._name(themes, statements)

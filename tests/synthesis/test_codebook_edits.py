@@ -20,7 +20,7 @@ from core.synthesis.codebook import ThemeState, place, replay_edit, where_now
 from core.synthesis.pipeline import Params, synthesize
 from core.synthesis.theme_names import unique_labels
 from tests.helpers import launched_session
-from tests.synthesis.helpers import labels, theme_of, topic_participants
+from tests.synthesis.helpers import Naming, labels, theme_of, topic_participants
 
 
 def refresh_now(db, session_id: str, reason: str) -> None:
@@ -183,7 +183,7 @@ def test_a_run_never_stores_two_themes_with_one_label_and_a_rename_to_a_used_lab
             if not th.renamed:              # as the model namer: a name a person gave stays
                 th.label = "Answer"
 
-    synthesize(db, [s.id], params=Params(k=4), namer=namer)
+    synthesize(db, [s.id], params=Params(k=4), model=Naming(namer))
     view = synthesis_view(db, creator, s.id)
     assert sorted(labels(view).values()) == ["Answer", "Answer (2)", "Answer (3)", "Answer (4)"]
     first, second, third, _ = [t.theme_id for t in view.themes]
@@ -197,7 +197,7 @@ def test_a_run_never_stores_two_themes_with_one_label_and_a_rename_to_a_used_lab
     assert edit_codebook(db, creator, s.id, "rename", theme_id=first, label="ANSWER")[1] is None
     assert edit_codebook(db, creator, s.id, "merge", theme_ids=[second, third], label="Answer (2)")[1] is None
     # a replayed rename that meets an automatic label of the same words keeps its name; the other gets a suffix
-    synthesize(db, [s.id], params=Params(k=4), allow_incremental=False, namer=namer)
+    synthesize(db, [s.id], params=Params(k=4), allow_incremental=False, model=Naming(namer))
     names = list(labels(synthesis_view(db, creator, s.id)).values())
     assert len(names) == len({n.casefold() for n in names}) and {"ANSWER", "Answer (2)"} <= set(names)
 

@@ -10,7 +10,7 @@ from core.synthesis import pipeline
 from core.synthesis.pipeline import Params, synthesize
 from tests.helpers import launched_session
 from tests.pages.apptest import app, open_tab, texts
-from tests.synthesis.helpers import add_participants, labels, said, theme_of, topic_participants
+from tests.synthesis.helpers import Naming, add_participants, labels, said, theme_of, topic_participants
 
 TEAM = [FormField("team", "Team", "single_choice", False, ["A", "B"]),
         FormField("tools", "Tools", "multiple_choice", False, ["Jira", "GitHub", "Slack"])]
@@ -120,7 +120,7 @@ def test_two_themes_with_one_label_never_break_the_results_page(db, creator, mon
     # a run stored before labels were made unique (the pipeline no longer stores one)
     with monkeypatch.context() as m:
         m.setattr(pipeline, "unique_labels", lambda names: list(names))
-        synthesize(db, [s.id], params=Params(k=4), namer=namer)
+        synthesize(db, [s.id], params=Params(k=4), model=Naming(namer))
     stored = repo.themes_frame(db, repo.latest_run(db, s.id).id)["label"].tolist()
     assert stored == ["Answer"] * 4
 
@@ -143,7 +143,7 @@ def test_two_themes_with_one_label_never_break_the_results_page(db, creator, mon
         texts(at)
     assert [t.label for t in at.tabs] == TABS
     # a new run stores unique labels
-    synthesize(db, [s.id], params=Params(k=4), namer=namer, allow_incremental=False)
+    synthesize(db, [s.id], params=Params(k=4), model=Naming(namer), allow_incremental=False)
     assert sorted(repo.themes_frame(db, repo.latest_run(db, s.id).id)["label"]) == \
         ["Answer", "Answer (2)", "Answer (3)", "Answer (4)"]
     at = results_page(creator, s.id)

@@ -20,6 +20,7 @@ def answer_server(tmp_path, monkeypatch):
     require_browser()
     from core import db as dbmod
     from core.synthesis import pipeline
+    from tests.synthesis.helpers import Naming
 
     demo = harness.seed_demo(tmp_path, participants=12)
     db = dbmod.open_database(tmp_path / "h.duckdb")
@@ -30,7 +31,7 @@ def answer_server(tmp_path, monkeypatch):
 
     with monkeypatch.context() as m:
         m.setattr(pipeline, "unique_labels", lambda names: list(names))
-        pipeline.synthesize(db, [demo.session_id], params=pipeline.Params(k=4), namer=namer, trigger="import")
+        pipeline.synthesize(db, [demo.session_id], params=pipeline.Params(k=4), model=Naming(namer), trigger="import")
     labels = pipeline.repo.themes_frame(db, pipeline.repo.latest_run(db, demo.session_id).id)["label"].tolist()
     assert labels.count("Answer") >= 3 and set(labels) <= {"Answer", "Other"}, labels
     dbmod.close_all()                       # the server process opens the file next
