@@ -6,10 +6,10 @@ after one more participant.
 
 The server is tests/fakes/openai_server.py (`--delay`) with plausible synthesis replies (bench/_model_server.py):
 extractions quote the answers verbatim, names, a summary citing the table, sentiment labels. The app side is the
-real one: core.synthesis.model_mode's hooks through the shared openai client (SDK retries off), one circuit breaker
-per run, at most HARMONICA_SYNTHESIS_CONCURRENCY calls at once. Printed per concurrency: wall time, model calls by
-purpose, the most calls in flight at once (counted by the server), the time the same calls would take one at a
-time (calls × delay), and the +1 participant re-run (one extraction: the rest come from the cache).
+real one: core.synthesis.model_mode's ModelSynthesis through the shared openai client (SDK retries off), one circuit
+breaker per run, at most HARMONICA_SYNTHESIS_CONCURRENCY calls at once. Printed per concurrency: wall time, model
+calls by purpose, the most calls in flight at once (counted by the server), the time the same calls would take one
+at a time (calls × delay), and the +1 participant re-run (one extraction: the rest come from the cache).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def by_purpose(stats: dict) -> dict[str, int]:
 def run(n: int, workers: int, fake: FakeOpenAI, delay: float) -> dict:
     from core.repos import sessions as srepo
     from core.repos import synthesis as repo
-    from core.synthesis.model_mode import model_hooks
+    from core.synthesis.models import synthesis_model
     from core.synthesis.pipeline import synthesize
 
     use_server(fake, workers)
@@ -62,7 +62,7 @@ def run(n: int, workers: int, fake: FakeOpenAI, delay: float) -> dict:
         bulk_load(db, session, n, 10, bank, finished_share=1.0)
         fake.reset()
         t = time.perf_counter()
-        out = synthesize(db, [session.id], mode="model", **model_hooks(db, [session.id]))
+        out = synthesize(db, [session.id], model=synthesis_model(db, [session.id], "model"))
         secs = time.perf_counter() - t
         run_row = repo.get_run(db, out.run_id)
         peak = fake.max_in_flight()
@@ -71,7 +71,7 @@ def run(n: int, workers: int, fake: FakeOpenAI, delay: float) -> dict:
         bulk_load(db, srepo.get_session(db, session.id), 1, 10, bank, finished_share=1.0)
         fake.reset()
         t = time.perf_counter()
-        again = synthesize(db, [session.id], mode="model", **model_hooks(db, [session.id]))
+        again = synthesize(db, [session.id], model=synthesis_model(db, [session.id], "model"))
         again_secs = time.perf_counter() - t
         return {
             "n": n, "workers": workers, "seconds": secs, "calls": calls["calls"], "failures": calls["failures"],

@@ -19,7 +19,7 @@ from bench._setup import TextBank, bulk_load, make_owner, make_session, temp_dat
 from core.llm import LLMSettings
 from core.llm.client import LLMClient
 from core.repos import sessions as srepo
-from core.synthesis.model_mode import Extractor, Namer, Summarizer
+from core.synthesis.model_mode import ModelSynthesis
 from core.synthesis.pipeline import synthesize
 from tests.fakes.fake_openai import FakeOpenAI
 
@@ -34,14 +34,11 @@ def run(n: int, fake: FakeOpenAI) -> dict:
         session = make_session(db, owner, f"tokens {n}")
         bulk_load(db, session, n, 10, bank, finished_share=1.0)
 
-        def hooks():
-            namer = Namer(client, "fake-chat")
-            namer.model = "fake-chat"
-            return {"namer": namer, "extractor": Extractor(db, client, "fake-chat"),
-                    "summarizer": Summarizer(client, "fake-chat")}
+        def model():   # extraction, naming and the summary by the model; sentiment stays the lexicon's
+            return ModelSynthesis(db, client, "fake-chat", sentiment=False)
 
         t = time.perf_counter()
-        out = synthesize(db, [session.id], mode="model", **hooks())
+        out = synthesize(db, [session.id], model=model())
         secs = time.perf_counter() - t
         by = defaultdict(int)
         calls = defaultdict(int)
@@ -50,7 +47,7 @@ def run(n: int, fake: FakeOpenAI) -> dict:
             calls[r.purpose] += 1
         records.clear()
         bulk_load(db, srepo.get_session(db, session.id), 1, 10, bank, finished_share=1.0)
-        synthesize(db, [session.id], mode="model", allow_incremental=False, **hooks())
+        synthesize(db, [session.id], allow_incremental=False, model=model())
         again = defaultdict(int)
         for r in records:
             again[r.purpose] += 1
