@@ -11,8 +11,12 @@ import bcrypt
 from core import sharing
 from core.clock import utcnow
 from core.db import Database
-from core.repos import access as arepo
+from core.repos import memberships as mrepo
+from core.repos import projects as projrepo
 from core.repos import users as urepo
+from core.repos.app_settings import get_setting, set_setting
+from core.repos.audit import audit_frame, insert_audit
+from core.repos.login_failures import login_failures, set_login_failures
 from core.repos.users import User, canonical_username
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
@@ -55,7 +59,7 @@ LOCK_MINUTES = 15
 
 
 def registration_policy(db: Database) -> str:
-    return arepo.get_setting(db, "registration", "open")
+    return get_setting(db, "registration", "open")
 
 
 def register(db: Database, username: str, email: str, name: str, password: str, password_repeat: str,
@@ -123,8 +127,8 @@ def reset_password(db: Database, username: str, actor: User | None = None, tempo
         raise PermissionError("Only administrators can reset passwords.")
     password = secrets.token_urlsafe(12)
     urepo.set_password_hash(db, user.id, hash_password(password), must_change=temporary)
-    arepo.set_login_failures(db, user.username, 0)
-    arepo.insert_audit(db, actor.id if actor else None, "user.reset_password", "user", user.id,
+    set_login_failures(db, user.username, 0)
+    insert_audit(db, actor.id if actor else None, "user.reset_password", "user", user.id,
                        {"username": user.username})
     return password
 
@@ -145,7 +149,7 @@ def change_password(db: Database, user: User, current: str, new: str, repeat: st
     if new == current:
         return {"new": "Choose a password different from the current one."}
     urepo.set_password_hash(db, user.id, hash_password(new), must_change=False)
-    arepo.insert_audit(db, user.id, "user.change_password", "user", user.id, {})
+    insert_audit(db, user.id, "user.change_password", "user", user.id, {})
     return {}
 
 
@@ -155,7 +159,7 @@ def set_disabled(db: Database, admin: User, user_id: str, disabled: bool) -> Non
     if admin.id == user_id:
         raise ValueError("You cannot disable your own account.")
     urepo.set_disabled(db, user_id, disabled)
-    arepo.insert_audit(db, admin.id, "user.disable" if disabled else "user.enable", "user", user_id, {})
+    insert_audit(db, admin.id, "user.disable" if disabled else "user.enable", "user", user_id, {})
 
 
 def set_registration_policy(db: Database, admin: User, policy: str) -> None:
@@ -163,13 +167,13 @@ def set_registration_policy(db: Database, admin: User, policy: str) -> None:
         raise PermissionError("Only administrators can change registration.")
     if policy not in REGISTRATION_POLICIES:
         raise ValueError(f"Unknown policy '{policy}'.")
-    arepo.set_setting(db, "registration", policy)
-    arepo.insert_audit(db, admin.id, "settings.registration", "app", "registration", {"policy": policy})
+    set_setting(db, "registration", policy)
+    insert_audit(db, admin.id, "settings.registration", "app", "registration", {"policy": policy})
 
 
 def login_locked(db: Database, username: str) -> bool:
     """Too many failed sign-ins in a row lock the username (in any letter case) for LOCK_MINUTES."""
-    failures, last = arepo.login_failures(db).get(canonical_username(username), (0, None))
+    failures, last = login_failures(db).get(canonical_username(username), (0, None))
     if failures < LOCK_AFTER_FAILURES or last is None:
         return False
     return (utcnow() - last).total_seconds() < LOCK_MINUTES * 60
@@ -180,8 +184,8 @@ def record_login_result(db: Database, username: str, success: bool) -> None:
     username = canonical_username(username)
     if urepo.get_by_username(db, username) is None:
         return  # never store names of accounts that do not exist
-    failures = 0 if success else arepo.login_failures(db).get(username, (0, None))[0] + 1
-    arepo.set_login_failures(db, username, failures)
+    failures = 0 if success else login_failures(db).get(username, (0, None))[0] + 1
+    set_login_failures(db, username, failures)
 
 
 CLOCK_SKEW_SECONDS = 60
@@ -230,15 +234,15 @@ def export_user_data(db: Database, user: User) -> dict:
     from core.sessions import list_for
 
     sessions = list_for(db, user)
-    arepo.insert_audit(db, user.id, "user.export", "user", user.id, {})
+    insert_audit(db, user.id, "user.export", "user", user.id, {})
     return {
         "account": {"username": user.username, "email": user.email, "name": user.name,
                     "created_at": user.created_at.isoformat(), "is_admin": user.is_admin},
         "memberships": [{"session": r["name"], "role": r["role"]} for r in sessions],
-        "projects": [{"title": p.title, "role": role} for p, role in arepo.projects_of_user(db, user.id)],
+        "projects": [{"title": p.title, "role": role} for p, role in projrepo.projects_of_user(db, user.id)],
         "audit": [
             {"at": str(row["created_at"]), "action": row["action"], "resource": row["resource_type"]}
-            for row in arepo.audit_frame(db).to_dict("records") if row["actor"] == user.username
+            for row in audit_frame(db).to_dict("records") if row["actor"] == user.username
         ],
     }
 
@@ -247,12 +251,12 @@ def delete_account(db: Database, user: User, password: str) -> None:
     """Delete the account once no session or project depends on it as the only owner."""
     if not check_password(password, urepo.get_by_id(db, user.id).password_hash):
         raise ValueError("The password is not correct.")
-    blocking = arepo.sole_ownerships(db, user.id)
+    blocking = mrepo.sole_ownerships(db, user.id)
     if blocking:
         raise ValueError("Transfer or delete these first (you are their only owner): " + ", ".join(blocking))
-    arepo.delete_user_memberships(db, user.id)
+    mrepo.delete_user_memberships(db, user.id)
     urepo.erase_user(db, user.id)
-    arepo.insert_audit(db, None, "user.delete", "user", user.id, {"username": user.username})
+    insert_audit(db, None, "user.delete", "user", user.id, {"username": user.username})
 
 
 def credentials(db: Database) -> dict:
@@ -261,7 +265,7 @@ def credentials(db: Database) -> dict:
     Disabled users are left out, so they cannot sign in and an existing cookie no longer resolves.
     Failed attempts are counted in the database (streamlit-authenticator only counts in memory).
     """
-    locked = {canonical_username(name) for name in arepo.login_failures(db) if login_locked(db, name)}
+    locked = {canonical_username(name) for name in login_failures(db) if login_locked(db, name)}
     usernames = {}
     for u in urepo.list_users(db):
         if u.disabled:

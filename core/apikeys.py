@@ -15,10 +15,10 @@ from datetime import timedelta
 from core.clock import utcnow
 from core.db import Database
 from core.ids import new_id
-from core.repos import access as arepo
 from core.repos import api_keys as krepo
 from core.repos import users as urepo
 from core.repos.api_keys import ApiKey
+from core.repos.audit import insert_audit
 from core.repos.users import User
 
 PREFIX = "hm_live_"
@@ -44,7 +44,7 @@ def create_key(db: Database, user: User, name: str) -> tuple[str, ApiKey]:
         raise ApiKeyError(f"You have {MAX_KEYS} active keys: revoke one you no longer use first.")
     plain = PREFIX + secrets.token_hex(16)
     key = krepo.insert_key(db, new_id(), user.id, name, plain[:len(PREFIX) + 4], _hash(plain))
-    arepo.insert_audit(db, user.id, "api_key.create", "api_key", key.id, {"name": name, "prefix": key.key_prefix})
+    insert_audit(db, user.id, "api_key.create", "api_key", key.id, {"name": name, "prefix": key.key_prefix})
     return plain, key
 
 
@@ -60,7 +60,7 @@ def revoke_key(db: Database, user: User, key_id: str) -> None:
         raise ApiKeyError("No such key.")
     if key.active:
         krepo.revoke(db, key.id)
-        arepo.insert_audit(db, user.id, "api_key.revoke", "api_key", key.id, {"name": key.name})
+        insert_audit(db, user.id, "api_key.revoke", "api_key", key.id, {"name": key.name})
 
 
 def user_for_key(db: Database, plain: str | None) -> tuple[User, ApiKey] | None:

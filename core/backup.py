@@ -30,7 +30,7 @@ import duckdb
 from core.config import live
 from core.db import Database, owner_only, sql_identifier, sql_literal
 from core.permissions import require_admin
-from core.repos.access import insert_audit
+from core.repos.audit import insert_audit
 from core.repos.users import User
 
 SUFFIX = ".duckdb"

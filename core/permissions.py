@@ -13,8 +13,8 @@ from __future__ import annotations
 from enum import Enum
 
 from core.db import Database
-from core.repos import access as arepo
-from core.repos.access import Project
+from core.repos import memberships as mrepo
+from core.repos.projects import Project
 from core.repos.sessions import SessionRow
 from core.repos.users import User
 
@@ -78,7 +78,7 @@ def highest(roles: list[str]) -> str | None:
 def session_role(db: Database, user: User | None, session: SessionRow | None) -> str | None:
     if user is None or user.disabled or session is None:
         return None
-    return highest(arepo.roles_of(db, user.id, [("session", session.id), ("project", session.project_id)]))
+    return highest(mrepo.roles_of(db, user.id, [("session", session.id), ("project", session.project_id)]))
 
 
 def role_allows(role: str | None, permission: Permission, visibility: str) -> bool:
@@ -106,7 +106,7 @@ def require(db: Database, user: User | None, permission: Permission, session: Se
 def project_role(db: Database, user: User | None, project: Project | None) -> str | None:
     if user is None or user.disabled or project is None:
         return None
-    return highest(arepo.roles_of(db, user.id, [("project", project.id)]))
+    return highest(mrepo.roles_of(db, user.id, [("project", project.id)]))
 
 
 def require_project(db: Database, user: User | None, permission: ProjectPermission,
@@ -133,7 +133,7 @@ def visible_session_ids(db: Database, user: User) -> dict[str, str]:
         return {}
     best: dict[str, str] = {}
     visibility: dict[str, str] = {}
-    for session_id, role, vis in arepo.visible_session_rows(db, user.id):
+    for session_id, role, vis in mrepo.visible_session_rows(db, user.id):
         best[session_id] = highest([role] + ([best[session_id]] if session_id in best else []))
         visibility[session_id] = vis
     return {sid: role for sid, role in best.items() if role_allows(role, Permission.VIEW_RESULTS, visibility[sid])}

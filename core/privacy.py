@@ -6,9 +6,9 @@ import re
 
 from core.db import Database
 from core.ids import looks_like_id
-from core.repos import access as arepo
 from core.repos import participants as prepo
 from core.repos import sessions as srepo
+from core.repos.audit import insert_audit
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # International or local phone numbers: 7+ digits with optional spaces, dots, dashes, parentheses.
@@ -112,5 +112,5 @@ def delete_participation(db: Database, token: str) -> None:
     if participant is None:
         raise LookupError("We could not find this conversation.")
     prepo.delete_participant_rows(db, participant.id)
-    arepo.insert_audit(db, None, "participant.delete", "session", participant.session_id,
+    insert_audit(db, None, "participant.delete", "session", participant.session_id,
                        {"participant": participant.number})

@@ -599,8 +599,8 @@ def discard_codebook_edit(db: Database, user: User, session_id: str, edit_id: st
 import hashlib  # noqa: E402
 
 from core.permissions import ProjectPermission, require_project  # noqa: E402
-from core.repos import access as arepo  # noqa: E402
-from core.repos.access import Project  # noqa: E402
+from core.repos import projects as projrepo  # noqa: E402
+from core.repos.projects import Project  # noqa: E402
 
 
 class ProjectSynthesisError(Exception):
@@ -628,8 +628,8 @@ class ProjectView:
 
 
 def _project_sessions(db: Database, user: User | None, project_id: str) -> tuple[Project, list[SessionRow], int]:
-    project = require_project(db, user, ProjectPermission.VIEW, arepo.get_project(db, project_id))
-    rows = [srepo.get_session(db, sid) for sid in arepo.project_session_ids(db, project.id)]
+    project = require_project(db, user, ProjectPermission.VIEW, projrepo.get_project(db, project_id))
+    rows = [srepo.get_session(db, sid) for sid in projrepo.project_session_ids(db, project.id)]
     rows = [s for s in rows if s is not None]
     included = [s for s in rows if can(db, user, Permission.VIEW_RESULTS, s)]
     return project, included, len(rows) - len(included)

@@ -12,8 +12,9 @@ from core.guide import Step, generate_offline_guide, validate_guide
 from core.i18n import LANGUAGES
 from core.ids import new_id
 from core.permissions import Permission, require, visible_session_ids
-from core.repos import access as arepo
+from core.repos import memberships as mrepo
 from core.repos import sessions as srepo
+from core.repos.audit import insert_audit
 from core.repos.sessions import SessionRow
 from core.repos.users import User
 from core.templates import get_template
@@ -178,8 +179,8 @@ def delete_session(db: Database, user: User, session_id: str) -> None:
     """Delete the session with its participants' data, members, invitations and public links (audited)."""
     s = get_for(db, user, session_id, Permission.DELETE)
     srepo.delete_session_rows(db, session_id)
-    arepo.delete_memberships_of_resource(db, "session", session_id)
-    arepo.insert_audit(db, user.id, "session.delete", "session", session_id, {"name": s.name})
+    mrepo.delete_memberships_of_resource(db, "session", session_id)
+    insert_audit(db, user.id, "session.delete", "session", session_id, {"name": s.name})
 
 
 def list_for(db: Database, user: User) -> list[dict]:

@@ -13,10 +13,16 @@ from core import clock
 from core.db import Database
 from core.ids import looks_like_id, new_token
 from core.permissions import ROLES, VISIBILITY, AccessDenied, Permission, ProjectPermission, require, require_project
-from core.repos import access as arepo
+from core.repos import invitations as irepo
+from core.repos import memberships as mrepo
+from core.repos import projects as projrepo
+from core.repos import public_links as linkrepo
 from core.repos import sessions as srepo
 from core.repos import users as urepo
-from core.repos.access import Invitation, Member, PublicLink
+from core.repos.audit import insert_audit
+from core.repos.invitations import Invitation
+from core.repos.memberships import Member
+from core.repos.public_links import PublicLink
 from core.repos.users import User
 
 PUBLIC_SECTIONS = {"summary": "Summary", "themes": "Themes and chart", "quotes": "Quotes",
@@ -36,20 +42,20 @@ def _check_resource(db: Database, user: User, resource_type: str, resource_id: s
     if resource_type == "session":
         require(db, user, Permission.MANAGE_MEMBERS, srepo.get_session(db, resource_id))
     elif resource_type == "project":
-        require_project(db, user, ProjectPermission.MANAGE_MEMBERS, arepo.get_project(db, resource_id))
+        require_project(db, user, ProjectPermission.MANAGE_MEMBERS, projrepo.get_project(db, resource_id))
     else:
         raise AccessDenied("Unknown resource.")
 
 
 def list_members(db: Database, user: User, resource_type: str, resource_id: str) -> list[Member]:
     _check_resource(db, user, resource_type, resource_id)
-    return arepo.members(db, resource_type, resource_id)
+    return mrepo.members(db, resource_type, resource_id)
 
 
 def pending_invitations(db: Database, user: User, resource_type: str, resource_id: str) -> list[Invitation]:
     """Pending invitations of a session or project (owners only); expired ones too, until revoked."""
     _check_resource(db, user, resource_type, resource_id)
-    return arepo.pending_of_resource(db, resource_type, resource_id)
+    return irepo.pending_of_resource(db, resource_type, resource_id)
 
 
 def code_hash(code: str) -> str:
@@ -89,15 +95,15 @@ def invite(db: Database, user: User, resource_type: str, resource_id: str, invit
     if not invitee or len(invitee) > 254:
         raise SharingError("Say who the invitation is for (a name, username or email: a note for you).")
     target = urepo.get_by_username(db, invitee) or urepo.get_by_email(db, invitee)
-    if target and any(m.user_id == target.id for m in arepo.members(db, resource_type, resource_id)):
+    if target and any(m.user_id == target.id for m in mrepo.members(db, resource_type, resource_id)):
         raise SharingError(f"{target.username} is already a member; change their role instead.")
     if any(i.invitee.lower() == invitee.lower() and not is_expired(i)
-           for i in arepo.pending_of_resource(db, resource_type, resource_id)):
+           for i in irepo.pending_of_resource(db, resource_type, resource_id)):
         raise SharingError("An invitation for this person is already pending: revoke it to issue a new code.")
     code = new_token()
-    inv = arepo.insert_invitation(db, resource_type, resource_id, invitee, role, user.id, code_hash(code),
+    inv = irepo.insert_invitation(db, resource_type, resource_id, invitee, role, user.id, code_hash(code),
                                   clock.utcnow() + timedelta(days=INVITATION_DAYS))
-    arepo.insert_audit(db, user.id, "member.invite", resource_type, resource_id,
+    insert_audit(db, user.id, "member.invite", resource_type, resource_id,
                        {"invitee": invitee, "role": role, "invitation": inv.id})
     return IssuedInvitation(inv, code)
 
@@ -107,14 +113,14 @@ def target_name(db: Database, invitation: Invitation) -> str | None:
     if invitation.resource_type == "session":
         s = srepo.get_session(db, invitation.resource_id)
         return f"session “{s.name}”" if s else None
-    p = arepo.get_project(db, invitation.resource_id)
+    p = projrepo.get_project(db, invitation.resource_id)
     return f"project “{p.title}”" if p else None
 
 
 def usable_invitation(db: Database, code: str | None) -> Invitation | None:
     """The pending, unexpired invitation behind a code, or None."""
     code = parse_code(code)
-    inv = arepo.invitation_by_code_hash(db, code_hash(code)) if code else None
+    inv = irepo.invitation_by_code_hash(db, code_hash(code)) if code else None
     if inv is None or inv.status != "pending" or is_expired(inv) or target_name(db, inv) is None:
         return None
     return inv
@@ -131,15 +137,15 @@ def invitation_for_code(db: Database, code: str | None) -> tuple[Invitation, str
 def claimed_by(db: Database, user: User, code: str | None) -> bool:
     """Whether `user` is the one who already claimed the invitation behind this code."""
     code = parse_code(code)
-    inv = arepo.invitation_by_code_hash(db, code_hash(code)) if code else None
+    inv = irepo.invitation_by_code_hash(db, code_hash(code)) if code else None
     return inv is not None and inv.status == "accepted" and inv.accepted_by == user.id
 
 
 def _claim(db: Database, user: User, inv: Invitation) -> None:
     """Grant the invitation's role to `user` (caller holds _CLAIMS), audited."""
-    if not arepo.claim_invitation(db, inv.id, user.id, clock.utcnow()):
+    if not irepo.claim_invitation(db, inv.id, user.id, clock.utcnow()):
         raise SharingError(INVALID_CODE)
-    arepo.insert_audit(db, user.id, "member.accept", inv.resource_type, inv.resource_id,
+    insert_audit(db, user.id, "member.accept", inv.resource_type, inv.resource_id,
                        {"role": inv.role, "invitation": inv.id})
 
 
@@ -149,7 +155,7 @@ def claim_invitation(db: Database, user: User, code: str | None) -> Invitation:
         inv = usable_invitation(db, code)
         if inv is None:
             raise SharingError(INVALID_CODE)
-        if arepo.roles_of(db, user.id, [(inv.resource_type, inv.resource_id)]):
+        if mrepo.roles_of(db, user.id, [(inv.resource_type, inv.resource_id)]):
             raise SharingError("You are already a member there; the invitation stays unused for its recipient.")
         _claim(db, user, inv)
     return inv
@@ -159,9 +165,9 @@ def decline_invitation(db: Database, user: User, code: str | None) -> None:
     """The holder of a code turns the invitation down; the code is then used up."""
     with _CLAIMS:
         inv = usable_invitation(db, code)
-        if inv is None or not arepo.close_invitation(db, inv.id, "declined"):
+        if inv is None or not irepo.close_invitation(db, inv.id, "declined"):
             raise SharingError(INVALID_CODE)
-    arepo.insert_audit(db, user.id, "member.decline", inv.resource_type, inv.resource_id, {"role": inv.role})
+    insert_audit(db, user.id, "member.decline", inv.resource_type, inv.resource_id, {"role": inv.role})
 
 
 def register_with_invitation(db: Database, code: str | None, create: Callable[[], User]) -> User:
@@ -178,44 +184,44 @@ def register_with_invitation(db: Database, code: str | None, create: Callable[[]
 
 def revoke_invitation(db: Database, user: User, invitation_id: str) -> None:
     """An owner withdraws a pending invitation: its code stops working."""
-    inv = arepo.get_invitation(db, invitation_id)
+    inv = irepo.get_invitation(db, invitation_id)
     if inv is None:
         raise SharingError("This invitation does not exist.")
     _check_resource(db, user, inv.resource_type, inv.resource_id)
-    if not arepo.close_invitation(db, inv.id, "revoked"):
+    if not irepo.close_invitation(db, inv.id, "revoked"):
         raise SharingError("This invitation is no longer pending.")
-    arepo.insert_audit(db, user.id, "member.revoke_invitation", inv.resource_type, inv.resource_id,
+    insert_audit(db, user.id, "member.revoke_invitation", inv.resource_type, inv.resource_id,
                        {"invitee": inv.invitee, "invitation": inv.id})
 
 
 def _owners(db: Database, resource_type: str, resource_id: str) -> list[str]:
-    return [m.user_id for m in arepo.members(db, resource_type, resource_id) if m.role == "owner"]
+    return [m.user_id for m in mrepo.members(db, resource_type, resource_id) if m.role == "owner"]
 
 
 def change_role(db: Database, user: User, resource_type: str, resource_id: str, member_id: str, role: str) -> None:
     _check_resource(db, user, resource_type, resource_id)
     if role not in ROLES:
         raise SharingError(f"Choose a role among: {', '.join(ROLES)}.")
-    members = {m.user_id: m for m in arepo.members(db, resource_type, resource_id)}
+    members = {m.user_id: m for m in mrepo.members(db, resource_type, resource_id)}
     if member_id not in members:
         raise SharingError("This person is not a member.")
     if (members[member_id].role == "owner" and role != "owner"
             and _owners(db, resource_type, resource_id) == [member_id]):
         raise SharingError("The last owner cannot be demoted: make someone else owner first.")
-    arepo.set_role(db, resource_type, resource_id, member_id, role)
-    arepo.insert_audit(db, user.id, "member.role", resource_type, resource_id,
+    mrepo.set_role(db, resource_type, resource_id, member_id, role)
+    insert_audit(db, user.id, "member.role", resource_type, resource_id,
                        {"member": members[member_id].username, "from": members[member_id].role, "to": role})
 
 
 def remove_member(db: Database, user: User, resource_type: str, resource_id: str, member_id: str) -> None:
     _check_resource(db, user, resource_type, resource_id)
-    members = {m.user_id: m for m in arepo.members(db, resource_type, resource_id)}
+    members = {m.user_id: m for m in mrepo.members(db, resource_type, resource_id)}
     if member_id not in members:
         raise SharingError("This person is not a member.")
     if members[member_id].role == "owner" and _owners(db, resource_type, resource_id) == [member_id]:
         raise SharingError("The last owner cannot be removed: transfer ownership first.")
-    arepo.remove_member(db, resource_type, resource_id, member_id)
-    arepo.insert_audit(db, user.id, "member.remove", resource_type, resource_id,
+    mrepo.remove_member(db, resource_type, resource_id, member_id)
+    insert_audit(db, user.id, "member.remove", resource_type, resource_id,
                        {"member": members[member_id].username})
 
 
@@ -227,9 +233,9 @@ def transfer_ownership(db: Database, user: User, resource_type: str, resource_id
         raise SharingError("No active account with that username or email.")
     if target.id == user.id:
         raise SharingError("You are already an owner.")
-    arepo.set_role(db, resource_type, resource_id, target.id, "owner")
-    arepo.set_role(db, resource_type, resource_id, user.id, "editor")
-    arepo.insert_audit(db, user.id, "member.transfer", resource_type, resource_id, {"to": target.username})
+    mrepo.set_role(db, resource_type, resource_id, target.id, "owner")
+    mrepo.set_role(db, resource_type, resource_id, user.id, "editor")
+    insert_audit(db, user.id, "member.transfer", resource_type, resource_id, {"to": target.username})
 
 
 def set_visibility(db: Database, user: User, session_id: str, visibility: str) -> None:
@@ -237,12 +243,12 @@ def set_visibility(db: Database, user: User, session_id: str, visibility: str) -
     if visibility not in VISIBILITY:
         raise SharingError(f"Unknown visibility '{visibility}'.")
     srepo.update_session(db, session_id, visibility=visibility)
-    arepo.insert_audit(db, user.id, "session.visibility", "session", session_id, {"from": s.visibility,
+    insert_audit(db, user.id, "session.visibility", "session", session_id, {"from": s.visibility,
                                                                                  "to": visibility})
     if visibility != "public":
         # Leaving "public" ends every public link for good: going back to public needs a new link.
-        for _token in arepo.revoke_public_links_of_session(db, session_id):
-            arepo.insert_audit(db, user.id, "public_link.revoke", "session", session_id,
+        for _token in linkrepo.revoke_public_links_of_session(db, session_id):
+            insert_audit(db, user.id, "public_link.revoke", "session", session_id,
                                {"reason": f"visibility changed to {visibility}"})
 
 
@@ -260,7 +266,7 @@ def set_audience_quotes(db: Database, user: User, session_id: str, allow: bool, 
         raise SharingError(f"A theme must be raised by at least {MIN_AUDIENCE_PEOPLE} people before its quotes "
                            "can be shown to participants or the public.")
     srepo.update_session(db, session_id, audience_quotes=bool(allow), audience_min_people=k)
-    arepo.insert_audit(db, user.id, "session.audience_quotes", "session", session_id,
+    insert_audit(db, user.id, "session.audience_quotes", "session", session_id,
                        {"from": {"quotes": s.audience_quotes, "k": s.audience_min_people},
                         "to": {"quotes": bool(allow), "k": k}})
 
@@ -274,28 +280,28 @@ def create_public_link(db: Database, user: User, session_id: str, sections: list
     if not chosen:
         raise SharingError("Choose at least one section to show.")
     token = new_token()
-    arepo.insert_public_link(db, token, session_id, chosen, user.id)
-    arepo.insert_audit(db, user.id, "public_link.create", "session", session_id, {"sections": chosen})
+    linkrepo.insert_public_link(db, token, session_id, chosen, user.id)
+    insert_audit(db, user.id, "public_link.create", "session", session_id, {"sections": chosen})
     return token
 
 
 def revoke_public_link(db: Database, user: User, session_id: str, token: str) -> None:
     require(db, user, Permission.MANAGE_SHARING, srepo.get_session(db, session_id))
-    link = arepo.get_public_link(db, token)
+    link = linkrepo.get_public_link(db, token)
     if link is None or link.session_id != session_id:
         raise SharingError("This link does not exist.")
-    arepo.revoke_public_link(db, token)
-    arepo.insert_audit(db, user.id, "public_link.revoke", "session", session_id, {})
+    linkrepo.revoke_public_link(db, token)
+    insert_audit(db, user.id, "public_link.revoke", "session", session_id, {})
 
 
 def public_links(db: Database, user: User, session_id: str) -> list[PublicLink]:
     require(db, user, Permission.MANAGE_SHARING, srepo.get_session(db, session_id))
-    return arepo.active_public_links(db, session_id)
+    return linkrepo.active_public_links(db, session_id)
 
 
 def open_public_link(db: Database, token: str | None) -> PublicLink:
     """The link behind a public token, if it is live and its session still public; AccessDenied otherwise."""
-    link = arepo.get_public_link(db, token) if token and len(token) <= 64 else None
+    link = linkrepo.get_public_link(db, token) if token and len(token) <= 64 else None
     session = srepo.get_session(db, link.session_id) if link else None
     if link is None or link.revoked_at is not None or session is None or session.visibility != "public":
         raise AccessDenied("This link is not valid, or it has been revoked.")

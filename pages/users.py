@@ -4,8 +4,8 @@ import streamlit as st
 
 from core import accounts
 from core.permissions import require_admin
-from core.repos import access as arepo
 from core.repos import users as urepo
+from core.repos.audit import audit_frame
 from ui.auth import allowed_or_stop, require_user
 from ui.menu import show_menu
 from ui.resources import db
@@ -44,4 +44,4 @@ for u in urepo.list_users(db()):
         st.rerun()
 
 st.subheader("Audit log")
-st.dataframe(arepo.audit_frame(db()), hide_index=True, width="stretch")
+st.dataframe(audit_frame(db()), hide_index=True, width="stretch")

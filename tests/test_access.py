@@ -19,9 +19,13 @@ from core.accounts import (
 from core.permissions import AccessDenied, Permission, can
 from core.privacy import delete_participation, redact
 from core.projects import add_session, create_project, my_projects, remove_session
-from core.repos import access as arepo
+from core.repos import invitations as irepo
+from core.repos import memberships as mrepo
+from core.repos import public_links as linkrepo
 from core.repos import sessions as srepo
 from core.repos import users as urepo
+from core.repos.audit import audit_frame
+from core.repos.login_failures import login_failures
 from core.sessions import create_session, list_for
 from core.sharing import (
     INVITATION_DAYS,
@@ -57,7 +61,7 @@ def test_invitation_is_claimed_with_its_code_once(db, creator, other_user):
     inv, name = invitation_for_code(db, issued.code)
     assert "Team retro" in name and inv.role == "viewer"
     claim_invitation(db, other_user, f"http://example.org/?invite={issued.code}")  # the pasted link works too
-    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
+    assert mrepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
     with pytest.raises(SharingError, match="not valid"):
         claim_invitation(db, other_user, issued.code)  # used already
     assert pending_invitations(db, creator, "session", s.id) == []
@@ -67,7 +71,7 @@ def test_a_stranger_with_the_invited_email_gets_nothing(db, creator):
     s = create_session(db, creator, BRIEF)
     issued = invite(db, creator, "session", s.id, "zed@example.org", "editor")
     stranger = register(db, "zed", "zed@example.org", "Zed", "password123", "password123")
-    assert arepo.roles_of(db, stranger.id, [("session", s.id)]) == []
+    assert mrepo.roles_of(db, stranger.id, [("session", s.id)]) == []
     assert not can(db, stranger, Permission.EDIT, srepo.get_session(db, s.id))
     assert len(pending_invitations(db, creator, "session", s.id)) == 1  # still waiting for its code
     holder = register(db, "real", "real@example.net", "Real", "password123", "password123")
@@ -102,11 +106,11 @@ def test_revoked_declined_and_expired_codes_are_refused(db, creator, other_user,
     monkeypatch.setattr(clock, "utcnow", lambda: real_now + timedelta(days=INVITATION_DAYS, minutes=1))
     with pytest.raises(SharingError, match="not valid"):
         claim_invitation(db, carol, late.code)
-    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == []
-    assert arepo.roles_of(db, carol.id, [("session", s.id)]) == []
+    assert mrepo.roles_of(db, other_user.id, [("session", s.id)]) == []
+    assert mrepo.roles_of(db, carol.id, [("session", s.id)]) == []
     monkeypatch.setattr(clock, "utcnow", lambda: real_now + timedelta(days=INVITATION_DAYS - 1))
     claim_invitation(db, carol, late.code)  # the day before it expires
-    assert arepo.roles_of(db, carol.id, [("session", s.id)]) == ["viewer"]
+    assert mrepo.roles_of(db, carol.id, [("session", s.id)]) == ["viewer"]
 
 
 def test_members_cannot_use_up_an_invitation_meant_for_someone_else(db, creator, other_user):
@@ -115,7 +119,7 @@ def test_members_cannot_use_up_an_invitation_meant_for_someone_else(db, creator,
     with pytest.raises(SharingError, match="already a member"):
         claim_invitation(db, creator, issued.code)  # e.g. the owner tries their own link
     claim_invitation(db, other_user, issued.code)
-    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["editor"]
+    assert mrepo.roles_of(db, other_user.id, [("session", s.id)]) == ["editor"]
 
 
 def test_pending_email_invitations_are_void_after_the_migration(tmp_path):
@@ -129,7 +133,7 @@ def test_pending_email_invitations_are_void_after_the_migration(tmp_path):
     conn.close()
     db = open_database(path)
     assert db.fetchone("SELECT status FROM invitations WHERE id = 'i1'")[0] == "expired"
-    assert arepo.pending_of_resource(db, "session", "s1") == []
+    assert irepo.pending_of_resource(db, "session", "s1") == []
 
 
 def test_only_owners_invite_and_duplicates_are_refused(db, creator, other_user, carol):
@@ -189,7 +193,7 @@ def test_last_owner_rule_and_transfer(db, creator, other_user):
     with pytest.raises(SharingError, match="last owner"):
         change_role(db, creator, "session", s.id, creator.id, "editor")
     transfer_ownership(db, creator, "session", s.id, "bob")
-    roles = {m.username: m.role for m in arepo.members(db, "session", s.id)}
+    roles = {m.username: m.role for m in mrepo.members(db, "session", s.id)}
     assert roles == {"alice": "editor", "bob": "owner"}
     with pytest.raises(AccessDenied):
         remove_member(db, creator, "session", s.id, other_user.id)  # alice is no longer owner
@@ -222,14 +226,14 @@ def test_leaving_public_revokes_links_for_good(db, creator):
     first = create_public_link(db, creator, s.id, ["summary"])
     second = create_public_link(db, creator, s.id, ["themes"])
     set_visibility(db, creator, s.id, "members")
-    assert arepo.get_public_link(db, first).revoked_at is not None
-    assert arepo.get_public_link(db, second).revoked_at is not None
+    assert linkrepo.get_public_link(db, first).revoked_at is not None
+    assert linkrepo.get_public_link(db, second).revoked_at is not None
     set_visibility(db, creator, s.id, "public")  # back to public: the old links stay dead
     for token in (first, second):
         with pytest.raises(AccessDenied):
             open_public_link(db, token)
     assert public_links(db, creator, s.id) == []
-    audit = arepo.audit_frame(db)
+    audit = audit_frame(db)
     revocations = audit[audit["action"] == "public_link.revoke"]
     assert len(revocations) == 2 and all("visibility" in d for d in revocations["detail"])
     fresh = create_public_link(db, creator, s.id, ["summary"])  # a new link is needed, and works
@@ -265,7 +269,7 @@ def test_participant_deletes_their_participation(db, creator):
     assert db.fetchone("SELECT count(*) FROM messages WHERE participant_id = ?", [keep.id])[0] == 3
     with pytest.raises(LookupError):
         delete_participation(db, gone.token)
-    assert arepo.audit_frame(db)["action"].tolist()[0] == "participant.delete"
+    assert audit_frame(db)["action"].tolist()[0] == "participant.delete"
 
 
 def test_consent_is_required_and_recorded(db, creator):
@@ -295,7 +299,7 @@ def test_registration_policy(db, creator):
         register(db, "zed", "zed@example.org", "Zed", "short", "short", issued.code)
     assert set(exc.value.errors) == {"password"}
     zed = register(db, "zed", "zed@example.org", "Zed", "password123", "password123", issued.code)
-    assert arepo.roles_of(db, zed.id, [("session", s.id)]) == ["viewer"]  # the code's invitation, claimed
+    assert mrepo.roles_of(db, zed.id, [("session", s.id)]) == ["viewer"]  # the code's invitation, claimed
     with pytest.raises(RegistrationError) as exc:  # single use: no second account from the same code
         register(db, "zed2", "zed2@example.org", "Zed", "password123", "password123", issued.code)
     assert "invitation_code" in exc.value.errors
@@ -316,7 +320,7 @@ def test_account_management(db, creator, other_user):
     assert authenticate(db, "bob", temporary) is None
     with pytest.raises(ValueError):
         set_disabled(db, creator, creator.id, True)
-    actions = set(arepo.audit_frame(db)["action"])
+    actions = set(audit_frame(db)["action"])
     assert {"user.change_password", "user.reset_password", "user.disable"} <= actions
 
 
@@ -344,7 +348,7 @@ def test_failed_logins_lock_the_username(db, creator):
     record_login_result(db, "alice", True)
     assert not login_locked(db, "alice")
     record_login_result(db, "ghost", False)
-    assert "ghost" not in arepo.login_failures(db)
+    assert "ghost" not in login_failures(db)
 
 
 def test_sensitive_actions_are_audited(db, creator, other_user):
@@ -355,7 +359,7 @@ def test_sensitive_actions_are_audited(db, creator, other_user):
     from core.sessions import delete_session
 
     delete_session(db, creator, s.id)
-    actions = arepo.audit_frame(db)["action"].tolist()
+    actions = audit_frame(db)["action"].tolist()
     for action in ("member.invite", "member.accept", "member.role", "session.visibility", "session.delete"):
         assert action in actions
     assert db.fetchone("SELECT count(*) FROM memberships WHERE resource_id = ?", [s.id])[0] == 0

@@ -28,8 +28,8 @@ from core.accounts import (
 )
 from core.clock import utcnow
 from core.db import Database
-from core.repos import access as arepo
 from core.repos import users as urepo
+from core.repos.login_failures import login_failures
 from tests.helpers import database_before
 from tests.pages.apptest import app, texts
 
@@ -76,7 +76,7 @@ def test_failures_typed_in_any_case_lock_the_one_account(db, mixuser):
     for typed in ("mixuser1", "MixUser1", "MIXUSER1", "mixUSER1", "MixUser1"):
         assert not login_locked(db, "MixUser1")
         record_login_result(db, typed, False)
-    assert set(arepo.login_failures(db)) == {"mixuser1"}
+    assert set(login_failures(db)) == {"mixuser1"}
     assert login_locked(db, "MixUser1") and login_locked(db, "mixuser1")
     # what streamlit-authenticator is given: the lower-case key (the form it looks up) at the attempt limit
     assert credentials(db)["usernames"]["mixuser1"]["failed_login_attempts"] == LOCK_AFTER_FAILURES
@@ -115,7 +115,7 @@ def test_migration_lower_cases_usernames_and_renames_case_twins(tmp_path):
     names = dict(db.fetchall("SELECT id, username FROM users"))
     assert names == {"u1": "mixuser1", "u2": "bob", "u3": "bob-2", "u4": "bob-3", "u5": "carol"}
     # the highest count survives the merge, so the migration lifts no lock
-    assert {k: v[0] for k, v in arepo.login_failures(db).items()} == {"mixuser1": 5, "carol": 1}
+    assert {k: v[0] for k, v in login_failures(db).items()} == {"mixuser1": 5, "carol": 1}
     assert login_locked(db, "MixUser1")
     renames = db.fetchall("SELECT resource_id, detail FROM audit_log WHERE action = 'user.rename'")
     assert [r[0] for r in renames] == ["u4"] and '"from": "bob"' in renames[0][1] and "bob-3" in renames[0][1]

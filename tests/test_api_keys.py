@@ -5,7 +5,7 @@ import pytest
 from core import apikeys
 from core.accounts import delete_account
 from core.apikeys import ApiKeyError
-from core.repos import access as arepo
+from core.repos.audit import audit_frame
 
 
 def test_a_key_is_shown_once_and_stored_only_as_its_hash(db, creator, db_path):
@@ -37,7 +37,7 @@ def test_listing_shows_last_use_and_revoked_keys_stop_working(db, creator, other
     apikeys.revoke_key(db, creator, key.id)
     assert apikeys.user_for_key(db, plain) is None
     assert [k.active for k in apikeys.list_keys(db, creator)] == [False]
-    actions = list(arepo.audit_frame(db)["action"])
+    actions = list(audit_frame(db)["action"])
     assert actions.count("api_key.create") == 1 and actions.count("api_key.revoke") == 1
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from core.audience import WITHHELD, QuotePolicy, scrub
 from core.permissions import AccessDenied
-from core.repos import access as arepo
 from core.repos import sessions as srepo
+from core.repos.audit import audit_frame
 from core.results import participant_view, public_view, synthesis_view
 from core.sharing import SharingError, create_public_link, set_audience_quotes, set_visibility
 from core.synthesis.summary import SummaryTheme, templated_summary
@@ -116,7 +116,7 @@ def test_only_owners_set_the_quote_setting_with_k_at_least_two(db, creator, othe
         set_audience_quotes(db, other_user, s.id, True, 3)
     set_audience_quotes(db, creator, s.id, True, 4)
     assert QuotePolicy.of(srepo.get_session(db, s.id)) == QuotePolicy(True, 4)
-    assert "session.audience_quotes" in set(arepo.audit_frame(db)["action"])
+    assert "session.audience_quotes" in set(audit_frame(db)["action"])
 
 
 def test_scrub_removes_template_quote_clauses_unless_allowed():

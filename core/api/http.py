@@ -25,8 +25,8 @@ from core.config import live, settings
 from core.db import Database, configured_database
 from core.errors import report
 from core.permissions import AccessDenied
-from core.repos import access as arepo
 from core.repos.api_keys import ApiKey
+from core.repos.audit import insert_audit
 from core.repos.users import User
 
 MAX_BODY = 256 * 1024   # bytes: the largest legitimate body is a session brief with its questions
@@ -131,7 +131,7 @@ def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitab
                         await _json_body(request), base)
             result = await run_in_threadpool(handler, call)
             if request.method != "GET":   # every write through a key is in the audit log, with the key used
-                await run_in_threadpool(arepo.insert_audit, db, user.id, f"api.{handler.__name__}", "session",
+                await run_in_threadpool(insert_audit, db, user.id, f"api.{handler.__name__}", "session",
                                         call.params.get("id", ""), {"key": key.key_prefix, "path": request.url.path})
         except ApiError as exc:
             return exc.response()

@@ -112,7 +112,7 @@ def test_every_write_is_in_the_audit_log_with_its_key(tmp_path):
     from core import apikeys
     from core.accounts import register
     from core.db import Database
-    from core.repos import access as arepo
+    from core.repos.audit import audit_frame
 
     db = Database(tmp_path / "h.duckdb")
     carol = register(db, "carol", "carol@example.org", "Carol", "correct horse", "correct horse")
@@ -129,7 +129,7 @@ def test_every_write_is_in_the_audit_log_with_its_key(tmp_path):
     finally:
         server.stop()
     db = Database(tmp_path / "h.duckdb")
-    log = arepo.audit_frame(db)
+    log = audit_frame(db)
     db.close()
     writes = log[log["action"].str.startswith("api.")]
     assert sorted(writes["action"]) == ["api.close_session", "api.create_session"]   # reads are not writes

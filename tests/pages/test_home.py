@@ -84,7 +84,7 @@ def test_sign_in_with_the_right_password_shows_the_dashboard(db, creator):
 
 
 def test_invitations_are_accepted_from_their_link_not_by_email(db, creator, other_user):
-    from core.repos import access as arepo
+    from core.repos import memberships as mrepo
     from core.sharing import invite
 
     s = create_session(db, creator, BRIEF)
@@ -99,7 +99,7 @@ def test_invitations_are_accepted_from_their_link_not_by_email(db, creator, othe
     assert "Invitation accepted: you are now editor" in texts(at)
     assert "Team retro" in texts(at) and "invited to" not in texts(at)
     assert "invite" not in at.query_params
-    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["editor"]
+    assert mrepo.roles_of(db, other_user.id, [("session", s.id)]) == ["editor"]
 
     again = app(user=other_user, query={"invite": issued.code}).run()  # used: said plainly, nothing granted
     assert "invited to" not in texts(again)
@@ -107,7 +107,7 @@ def test_invitations_are_accepted_from_their_link_not_by_email(db, creator, othe
 
 def test_a_used_link_says_so_and_a_typed_code_is_accepted(db, creator, other_user):
     from core.accounts import register
-    from core.repos import access as arepo
+    from core.repos import memberships as mrepo
     from core.sharing import claim_invitation, invite
 
     s = create_session(db, creator, BRIEF)
@@ -122,12 +122,12 @@ def test_a_used_link_says_so_and_a_typed_code_is_accepted(db, creator, other_use
     next(t for t in at.text_input if t.label == "Invitation code or link").input(issued.code)
     at.button(key="FormSubmitter:invitation_code-Accept invitation").click().run()
     assert "Invitation accepted: you are now viewer" in texts(at)
-    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
+    assert mrepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
 
 
 def test_invite_only_registration_takes_the_code_from_the_link(db, creator):
     from core.accounts import set_registration_policy
-    from core.repos import access as arepo
+    from core.repos import memberships as mrepo
     from core.sharing import invite
 
     set_registration_policy(db, creator, "invite")
@@ -159,4 +159,4 @@ def test_invite_only_registration_takes_the_code_from_the_link(db, creator):
     fill(at, "realzed", "other@example.net")
     assert "Your invitation is accepted" in " ".join(m.value for m in at.success)
     invitee = urepo.get_by_username(db, "realzed")
-    assert arepo.roles_of(db, invitee.id, [("session", s.id)]) == ["editor"]
+    assert mrepo.roles_of(db, invitee.id, [("session", s.id)]) == ["editor"]

@@ -7,7 +7,8 @@ import pytest
 
 from core.permissions import AccessDenied
 from core.projects import create_project
-from core.repos import access as arepo
+from core.repos import memberships as mrepo
+from core.repos import public_links as linkrepo
 from core.sessions import create_session
 from core.sharing import claim_invitation, create_public_link, open_public_link, set_visibility
 from tests.helpers import BRIEF
@@ -36,7 +37,7 @@ def test_owner_gets_an_invitation_link_once_and_it_grants_the_role(db, creator, 
     assert code not in texts(again) and "invitation for bob@example.org" in texts(again)
 
     claim_invitation(db, other_user, code)
-    assert arepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
+    assert mrepo.roles_of(db, other_user.id, [("session", s.id)]) == ["viewer"]
 
 
 def test_owner_revokes_an_invitation_and_its_code_stops_working(db, creator, other_user):
@@ -50,7 +51,7 @@ def test_owner_revokes_an_invitation_and_its_code_stops_working(db, creator, oth
     assert "Invitation revoked" in texts(at) and "invitation for bob" not in texts(at)
     at = app(user=other_user, query={"invite": code}).run()
     assert "not valid" in texts(at) and "invited to" not in texts(at)
-    assert arepo.roles_of(db, other_user.id, [("project", project.id)]) == []
+    assert mrepo.roles_of(db, other_user.id, [("project", project.id)]) == []
 
 
 def test_leaving_public_on_the_design_page_revokes_the_links(db, creator):
@@ -64,6 +65,6 @@ def test_leaving_public_on_the_design_page_revokes_the_links(db, creator):
     set_visibility(db, creator, s.id, "public")
     at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert token not in texts(at)
-    assert arepo.get_public_link(db, token).revoked_at is not None
+    assert linkrepo.get_public_link(db, token).revoked_at is not None
     with pytest.raises(AccessDenied):  # back to public, the old link stays dead
         open_public_link(db, token)
