@@ -1,9 +1,9 @@
 """Shared helpers for the benchmarks: a temp database filled quickly with realistic sessions.
 
 The user and the sessions are created through the core functions (registration, session design, launch);
-participants, their form answers and their messages are bulk-loaded from pandas DataFrames with
-`INSERT INTO ... SELECT ... FROM df`, which is hundreds of times faster than DuckDB's executemany.
-Column lists come from core/migrations.py.
+participants, their form answers and their messages are bulk-loaded from pandas DataFrames through the
+importer's own bulk insert (core.repos.synthesis.bulk_insert_import, which `python -m core import-responses` uses),
+so the rows are stored exactly as an import stores them.
 
 Text comes from the Polis comment files in /work/shared/data/polis/*/comments.csv when they are there,
 otherwise from a small seeded vocabulary generator, so the figures do not depend on that folder.
@@ -37,8 +37,10 @@ from core.db import Database, open_database
 from core.facilitation.offline import acknowledgement
 from core.facilitation.offline import welcome as offline_welcome
 from core.ids import new_id, new_token
+from core.repos import participants as prepo
 from core.repos import sessions as srepo
 from core.repos.sessions import SessionRow
+from core.repos.synthesis import bulk_insert_import
 from core.repos.users import User
 from core.sessions import SessionSettings, create_session, set_status
 from core.templates import get_template
@@ -48,9 +50,6 @@ POLIS_DIR = Path(os.environ.get("HARMONICA_POLIS_DIR", "/work/shared/data/polis"
 SEED = 20261126
 BASE_TIME = datetime(2026, 11, 20, 9, 0, 0)
 
-_P_COLUMNS = ("id, session_id, token, number, user_id, status, guide_version, step, probed, simulated, included, "
-              "started_at, finished_at")
-_M_COLUMNS = "id, participant_id, seq, role, kind, step, content, tokens, source, created_at"
 
 
 # --------------------------------------------------------------------------------------------- text
@@ -212,8 +211,7 @@ def bulk_load(db: Database, session: SessionRow, n_participants: int, n_messages
     guide = srepo.get_guide_version(db, session.id, session.guide_version)
     steps = guide.steps
     form = srepo.get_form(db, session.id)
-    first_number = db.fetchone("SELECT coalesce(max(number), 0) FROM participants WHERE session_id = ?",
-                               [session.id])[0] + 1
+    first_number = max((p.number for p in prepo.list_participants(db, session.id)), default=0) + 1
     welcome = offline_welcome(session.language, session.name, len(steps))
     pairs = (n_messages + 1) // 2
 
@@ -253,24 +251,8 @@ def bulk_load(db: Database, session: SessionRow, n_participants: int, n_messages
         for f in form:
             a_rows.append((pid, f.key, _stored_form_value(f, form_answers_for_field(f, rng))))
 
-    participants = pd.DataFrame(p_rows, columns=[c.strip() for c in _P_COLUMNS.split(",")])
-    participants["user_id"] = participants["user_id"].astype("string")
-    participants["finished_at"] = pd.to_datetime(participants["finished_at"])
-    answers = pd.DataFrame(a_rows, columns=["participant_id", "field_key", "value"])
-    messages = pd.DataFrame(m_rows, columns=[c.strip() for c in _M_COLUMNS.split(",")])
-    # Parents and children in separate transactions: DuckDB checks foreign keys against committed rows.
-    with db.write() as cur:
-        cur.register("bench_participants", participants)
-        cur.execute(f"INSERT INTO participants ({_P_COLUMNS}) SELECT {_P_COLUMNS} FROM bench_participants")
-    with db.write() as cur:
-        if not answers.empty:
-            cur.register("bench_answers", answers)
-            cur.execute("INSERT INTO form_answers (participant_id, field_key, value) "
-                        "SELECT participant_id, field_key, value FROM bench_answers")
-    with db.write() as cur:
-        cur.register("bench_messages", messages)
-        cur.execute(f"INSERT INTO messages ({_M_COLUMNS}) SELECT {_M_COLUMNS} FROM bench_messages")
-    return LoadStats(len(participants), len(messages), len(answers), time.perf_counter() - started)
+    bulk_insert_import(db, p_rows, a_rows, m_rows)
+    return LoadStats(len(p_rows), len(m_rows), len(a_rows), time.perf_counter() - started)
 
 
 def form_answers_for_field(field, rng: random.Random):

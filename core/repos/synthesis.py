@@ -389,10 +389,10 @@ def _frame(rows: list[tuple] | pd.DataFrame, columns: list[str]) -> pd.DataFrame
 
 
 def bulk_insert_import(db: Database, participants: list[tuple] | pd.DataFrame, answers: list[tuple] | pd.DataFrame,
-                       messages: list[tuple] | pd.DataFrame, imports: list[tuple] | pd.DataFrame) -> None:
+                       messages: list[tuple] | pd.DataFrame, imports: list[tuple] | pd.DataFrame = ()) -> None:
     """Insert imported rows (DataFrames with these columns, or tuples in their order: IMPORT_*_COLUMNS; answers:
     participant_id, field_key, value; imports: participant_id, external_id, source_row) through DataFrames, never
-    row by row.
+    row by row. bench/ loads its large sessions through here too, without `imports` (its rows come from no file).
 
     Parents and children go in separate transactions: DuckDB checks foreign keys against committed rows.
     """
