@@ -1,10 +1,10 @@
 """Results page data load for a session with 1,000 participants x 10 messages, a synthesis run stored. Target < 1 s.
 
 The results page (pages/results.py) reads stored synthesis runs; on every Streamlit rerun it loads, all from
-core/results.py and in this order:
+core/results/ and in this order:
 
-    session_results, synthesis_status, synthesis_view (the latest stored run), overview, capabilities,
-    pinned_insights
+    results.open (its one access check, with the capabilities), then participants, synthesis_status,
+    synthesis_view (the latest stored run), overview, pinned_insights
 
 This script builds the session (bench/_setup.bulk_load), stores one offline synthesis run with
 `core.synthesis.pipeline.synthesize(db, [session_id])` (timed separately and printed: it is not part of a page
@@ -46,14 +46,15 @@ from core.synthesis.pipeline import synthesize
 
 TARGET_S = 1.0
 WARM_CALLS = 10
-PAGE_CALLS = ("session_results", "synthesis_status", "synthesis_view", "overview", "capabilities", "pinned_insights")
+PAGE_CALLS = ("participants", "synthesis_status", "synthesis_view", "overview", "pinned_insights")   # after open
 
 
 def page_load(db, owner, session_id: str) -> dict[str, tuple[float, float]]:
     """The calls of one results-page rerun, in the page's order: {name: (wall s, CPU s)}; checks what they return."""
-    times: dict[str, tuple[float, float]] = {}
+    opened, wall, cpu = timed_cpu(results.open, db, owner, session_id)
+    times: dict[str, tuple[float, float]] = {"open": (wall, cpu)}
     for name in PAGE_CALLS:
-        out, wall, cpu = timed_cpu(getattr(results, name), db, owner, session_id)
+        out, wall, cpu = timed_cpu(getattr(opened, name))
         if name == "synthesis_view" and (out is None or not out.themes):
             raise RuntimeError("synthesis_view returned no stored run with themes")
         times[name] = (wall, cpu)
@@ -62,13 +63,14 @@ def page_load(db, owner, session_id: str) -> dict[str, tuple[float, float]]:
 
 def tab_load(db, owner, session_id: str) -> dict[str, float]:
     """What the page's tabs compute beside the load (wall s each): segment table of the first field, coverage."""
-    view = results.synthesis_view(db, owner, session_id)
+    opened = results.open(db, owner, session_id)
+    view = opened.synthesis_view()
     times = {}
-    fields, times["segment_fields"] = timed_cpu(results.segment_fields, db, owner, session_id)[:2]
+    fields, times["segment_fields"] = timed_cpu(opened.segment_fields)[:2]
     if fields:
-        times["segments"] = timed_cpu(results.segments, db, owner, view, next(iter(fields)))[1]
-    times["coverage"] = timed_cpu(results.coverage, db, owner, session_id)[1]
-    times["codebook_edits"] = timed_cpu(results.codebook_edits, db, owner, session_id)[1]
+        times["segments"] = timed_cpu(opened.segments, view, next(iter(fields)))[1]
+    times["coverage"] = timed_cpu(opened.coverage)[1]
+    times["codebook_edits"] = timed_cpu(opened.codebook_edits)[1]
     return times
 
 
@@ -78,8 +80,8 @@ def measure(path: Path, owner, session_id: str, profile: bool) -> dict:
     warm = [page_load(db, owner, session_id) for _ in range(WARM_CALLS)]
     tabs = [tab_load(db, owner, session_id) for _ in range(5)]
 
-    res = results.session_results(db, owner, session_id)
-    view = results.synthesis_view(db, owner, session_id)
+    opened = results.open(db, owner, session_id)
+    res, view = opened.participants(), opened.synthesis_view()
     total = lambda t, i: sum(v[i] for v in t.values())  # noqa: E731
     figures = {
         "participants": len(res.participants), "counted": res.included, "themes": len(view.themes),
@@ -88,7 +90,7 @@ def measure(path: Path, owner, session_id: str, profile: bool) -> dict:
         "warm_p50": statistics.median(total(w, 0) for w in warm), "warm_max": max(total(w, 0) for w in warm),
         "warm_cpu_p50": statistics.median(total(w, 1) for w in warm),
         "cold_parts": {k: v[0] for k, v in cold.items()},
-        "warm_parts": {k: statistics.median(w[k][0] for w in warm) for k in PAGE_CALLS},
+        "warm_parts": {k: statistics.median(w[k][0] for w in warm) for k in ("open", *PAGE_CALLS)},
         "tabs": {k: statistics.median(t[k] for t in tabs) for k in tabs[0]},
     }
     if profile:
@@ -106,7 +108,7 @@ def report(label: str, f: dict) -> None:
     print(f"-- {label}")
     print(f"   session: {f['participants']:,} participants ({f['counted']:,} counted); stored run: "
           f"{f['statements']:,} statements -> {f['themes']} themes; up to date: {f['up_to_date']}")
-    print(f"   page data load ({' + '.join(PAGE_CALLS)}):")
+    print(f"   page data load ({' + '.join(('open', *PAGE_CALLS))}):")
     print(f"     cold (first load after open) {ms(f['cold']):.0f} ms; warm p50 of {WARM_CALLS} "
           f"{ms(f['warm_p50']):.0f} ms (max {ms(f['warm_max']):.0f} ms)")
     print(f"     process CPU time: cold {ms(f['cold_cpu']):.0f} ms; warm p50 {ms(f['warm_cpu_p50']):.0f} ms "

@@ -80,14 +80,15 @@ def case_plus_one(participants: int = 1000, messages: int = 10) -> dict:
         t = time.perf_counter()
         current_input_hash(db, [session.id])
         check_s = time.perf_counter() - t
-        from core.results import coverage, overview, segment_fields, segments, synthesis_view
+        from core import results
 
         t = time.perf_counter()
-        view = synthesis_view(db, owner, session.id)
-        overview(db, owner, session.id)
-        coverage(db, owner, session.id)
-        for key in segment_fields(db, owner, session.id):
-            segments(db, owner, view, key)
+        opened = results.open(db, owner, session.id)
+        view = opened.synthesis_view()
+        opened.overview()
+        opened.coverage()
+        for key in opened.segment_fields():
+            opened.segments(view, key)
         page_s = time.perf_counter() - t
         return {"case": f"+1 participant at {participants}", "statements": full.stats["statements"],
                 "full_s": round(full_s, 2), "plus1_kind": plus.kind, "plus1_embedded": plus.embedded,

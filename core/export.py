@@ -14,13 +14,14 @@ import json
 
 import pandas as pd
 
+from core import results
 from core.cells import defused_frame, force_text_cells
 from core.db import Database
 from core.formats import FORMATS
 from core.permissions import Permission
 from core.repos import synthesis as synrepo
 from core.repos.users import User
-from core.results import SynthesisView, coverage, overview, segment_fields, segments, session_results, synthesis_view
+from core.results import SessionResults, SynthesisView
 from core.sessions import get_for
 from core.synthesis.segments import finding
 from core.text import markdown_text, readable_refs, ref_label
@@ -35,22 +36,22 @@ def export_session(db: Database, user: User | None, session_id: str, fmt: str, *
     them as formulas (for tools that read CSV as data; never the default)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
-    get_for(db, user, session_id, Permission.EXPORT)
+    opened = results.open(db, user, session_id)     # access checked once for the whole export
+    opened.require(Permission.EXPORT)
     if fmt.startswith("transcripts") or fmt == "qdpx":
-        get_for(db, user, session_id, Permission.VIEW_TRANSCRIPTS)
+        opened.require(Permission.VIEW_TRANSCRIPTS)
     if fmt in _CSV_TABLES:
-        table = _CSV_TABLES[fmt](db, user, session_id)
+        table = _CSV_TABLES[fmt](opened)
         return (table if raw_cells else defused_frame(table)).to_csv(index=False).encode("utf-8")
-    return _BUILDERS[fmt](db, user, session_id)
+    return _BUILDERS[fmt](opened)
 
 
 # ------------------------------------------------------------------------------------- participants
 
 
-def participants_table(db: Database, user: User | None, session_id: str) -> pd.DataFrame:
-    r = session_results(db, user, session_id)
-    table = r.participants.copy()
-    ext = synrepo.participants_frame(db, [session_id]).set_index("participant_id")["external_id"]
+def participants_table(opened: SessionResults) -> pd.DataFrame:
+    table = opened.participants().participants.copy()
+    ext = synrepo.participants_frame(opened.db, [opened.session.id]).set_index("participant_id")["external_id"]
     table.insert(1, "external_id", table["id"].map(ext))
     table = table.rename(columns={"id": "participant_id"}).drop(columns=["number"])
     for col in table.columns:
@@ -59,9 +60,9 @@ def participants_table(db: Database, user: User | None, session_id: str) -> pd.D
     return table
 
 
-def _participants_xlsx(db, user, sid) -> bytes:
+def _participants_xlsx(opened: SessionResults) -> bytes:
     buf = io.BytesIO()
-    table = participants_table(db, user, sid)
+    table = participants_table(opened)
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         table.to_excel(writer, index=False, sheet_name="Participants")
         force_text_cells(writer.sheets["Participants"])   # "=…" answers stay text, never formulas
@@ -72,7 +73,12 @@ def _participants_xlsx(db, user, sid) -> bytes:
 
 
 def transcripts(db: Database, user: User | None, session_id: str) -> list[dict]:
+    """Every participant's transcript, with their form answers (for those who may read transcripts)."""
     get_for(db, user, session_id, Permission.VIEW_TRANSCRIPTS)
+    return _transcripts(db, session_id)
+
+
+def _transcripts(db: Database, session_id: str) -> list[dict]:
     people = synrepo.participants_frame(db, [session_id])
     # one pass over each frame: slicing a frame per participant cost 1.5 s at 1,000 participants
     form: dict[str, dict] = {}
@@ -90,15 +96,14 @@ def transcripts(db: Database, user: User | None, session_id: str) -> list[dict]:
             for p in people.itertuples(index=False)]
 
 
-def _transcripts_json(db, user, sid) -> bytes:
-    return json.dumps({"session_id": sid, "participants": transcripts(db, user, sid)}, ensure_ascii=False,
-                      indent=1).encode("utf-8")
+def _transcripts_json(opened: SessionResults) -> bytes:
+    return json.dumps({"session_id": opened.session.id, "participants": _transcripts(opened.db, opened.session.id)},
+                      ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _transcripts_md(db, user, sid) -> bytes:
-    session = get_for(db, user, sid, Permission.VIEW_TRANSCRIPTS)
-    lines = [f"# Transcripts: {md_escape(session.name)}", ""]
-    for p in transcripts(db, user, sid):
+def _transcripts_md(opened: SessionResults) -> bytes:
+    lines = [f"# Transcripts: {md_escape(opened.session.name)}", ""]
+    for p in _transcripts(opened.db, opened.session.id):
         lines += [f"## {p['participant']}" + (f" ({md_escape(p['external_id'])})" if p["external_id"] else ""), ""]
         for key, value in p["form"].items():
             lines.append(f"- {md_escape(key)}: {md_escape(value)}")
@@ -113,8 +118,8 @@ def _transcripts_md(db, user, sid) -> bytes:
 # --------------------------------------------------------------------------------- themes, assignments
 
 
-def _view(db, user, sid) -> SynthesisView:
-    view = synthesis_view(db, user, sid)
+def _view(opened: SessionResults) -> SynthesisView:
+    view = opened.synthesis_view()
     if view is None:
         raise ValueError("This session has no synthesis yet: run `python -m core synthesize SESSION_ID` first.")
     return view
@@ -136,8 +141,8 @@ def _run_info(view: SynthesisView) -> dict:
             "up_to_date": view.up_to_date}
 
 
-def _themes_json(db, user, sid) -> bytes:
-    view = _view(db, user, sid)
+def _themes_json(opened: SessionResults) -> bytes:
+    view = _view(opened)
     themes = [{"theme_id": t.theme_id, "label": t.label, "description": t.description, "keywords": t.keywords,
                "participants": t.participants, "share_pct": round(t.share, 1), "mentions": t.mentions,
                "sentiment": t.sentiment,
@@ -145,8 +150,8 @@ def _themes_json(db, user, sid) -> bytes:
                            "participant_id": q.participant_id,
                            "message_id": q.message_id, "statement_id": q.statement_id} for q in t.quotes]}
               for t in view.themes]
-    return json.dumps({"session_id": sid, "run": _run_info(view), "summary": view.run.summary, "themes": themes},
-                      ensure_ascii=False, indent=1).encode("utf-8")
+    return json.dumps({"session_id": opened.session.id, "run": _run_info(view), "summary": view.run.summary,
+                       "themes": themes}, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def assignments_table(db: Database, view: SynthesisView) -> pd.DataFrame:
@@ -169,29 +174,29 @@ def assignments_table(db: Database, view: SynthesisView) -> pd.DataFrame:
     return out.sort_values(["response_id", "theme_id"]).reset_index(drop=True)
 
 
-def _assignments_json(db, user, sid) -> bytes:
-    view = _view(db, user, sid)
-    rows = assignments_table(db, view).to_dict("records")
-    return json.dumps({"session_id": sid, "run": _run_info(view), "assignments": rows}, ensure_ascii=False,
-                      indent=1).encode("utf-8")
+def _assignments_json(opened: SessionResults) -> bytes:
+    view = _view(opened)
+    rows = assignments_table(opened.db, view).to_dict("records")
+    return json.dumps({"session_id": opened.session.id, "run": _run_info(view), "assignments": rows},
+                      ensure_ascii=False, indent=1).encode("utf-8")
 
 
 # -------------------------------------------------------------------------------------------- report
 
 
-def _segment_tables(db, user, sid, view):
+def _segment_tables(opened: SessionResults, view: SynthesisView) -> list:
     out = []
-    for key in segment_fields(db, user, sid):
+    for key in opened.segment_fields():
         try:
-            out.append(segments(db, user, view, key))
+            out.append(opened.segments(view, key))
         except Exception:  # a field nobody answered: no table
             continue
     return out
 
 
-def _report_md(db, user, sid) -> bytes:
-    view = _view(db, user, sid)
-    ov = overview(db, user, sid)
+def _report_md(opened: SessionResults) -> bytes:
+    view = _view(opened)
+    ov = opened.overview()
     s = view.session
     lines = [f"# {md_escape(s.name)}: results", "",
              f"Synthesis run {view.run.id} ({view.run.kind}, {view.run.mode}, {view.run.embedder}), "
@@ -209,7 +214,7 @@ def _report_md(db, user, sid) -> bytes:
         for q in t.quotes:
             lines.append(f"> **{ref_label(q.ref).capitalize()}** {md_escape(q.text)} — {q.participant}  ")
         lines.append("")
-    for table in _segment_tables(db, user, sid, view):
+    for table in _segment_tables(opened, view):
         lines += [f"## By {md_escape(table.field)}", ""]
         for t in table.tests:
             if t.notable:
@@ -218,25 +223,25 @@ def _report_md(db, user, sid) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def _report_html(db, user, sid) -> bytes:
-    from core.results import COVERAGE_GRID_MAX, coverage_counts
+def _report_html(opened: SessionResults) -> bytes:
+    from core.results import COVERAGE_GRID_MAX
     from core.synthesis.figures import coverage_bar, coverage_heatmap, segment_heatmap, sentiment_bar, theme_bar
 
-    view = _view(db, user, sid)
-    ov = overview(db, user, sid)
+    view = _view(opened)
+    ov = opened.overview()
     e = html.escape
     figs = []
     if view.themes:
         figs.append(("Themes", theme_bar(view.themes, view.analysed)))
         figs.append(("Sentiment per theme", sentiment_bar(view.themes)))
-    for table in _segment_tables(db, user, sid, view):
+    for table in _segment_tables(opened, view):
         figs.append((f"Themes by {table.field}", segment_heatmap(table)))
     if ov.included > COVERAGE_GRID_MAX:   # a column per participant would be unreadable (and huge): counts
-        counts = coverage_counts(db, user, sid)
+        counts = opened.coverage_counts()
         if not counts.empty:
             figs.append(("Coverage of critical items", coverage_bar(counts)))
     else:
-        matrix = coverage(db, user, sid)
+        matrix = opened.coverage()
         if not matrix.empty and matrix.shape[1]:
             figs.append(("Coverage of critical items", coverage_heatmap(matrix)))
     chart_html = []
@@ -271,17 +276,16 @@ Participants: {ov.started} started, {ov.finished} finished, {ov.included} includ
     return doc.encode("utf-8")
 
 
-def _qdpx(db, user, sid) -> bytes:
+def _qdpx(opened: SessionResults) -> bytes:
     from core.qdpx import build_qdpx
 
-    view = synthesis_view(db, user, sid)
-    return build_qdpx(db, user, sid, view)
+    return build_qdpx(opened.db, opened.user, opened.session.id, opened.synthesis_view())
 
 
 _CSV_TABLES = {
     "participants-csv": participants_table,
-    "themes-csv": lambda db, user, sid: themes_table(_view(db, user, sid)),
-    "assignments-csv": lambda db, user, sid: assignments_table(db, _view(db, user, sid)),
+    "themes-csv": lambda opened: themes_table(_view(opened)),
+    "assignments-csv": lambda opened: assignments_table(opened.db, _view(opened)),
 }
 _BUILDERS = {
     "participants-xlsx": _participants_xlsx,

@@ -98,7 +98,15 @@ def require(db: Database, user: User | None, permission: Permission, session: Se
     """Return the session if `user` may act on it; raise AccessDenied otherwise (same message for missing)."""
     if user is None:
         raise AccessDenied("Please sign in to continue.")
-    if not can(db, user, permission, session):
+    return require_role(user, session_role(db, user, session), permission, session)
+
+
+def require_role(user: User | None, role: str | None, permission: Permission, session: SessionRow | None) -> SessionRow:
+    """`require` for a role already looked up (session_role), without reading the database again: what an object
+    that checked access once (core.results.SessionResults) asks before each write."""
+    if user is None:
+        raise AccessDenied("Please sign in to continue.")
+    if session is None or not role_allows(role, permission, session.visibility):
         raise AccessDenied("This session does not exist or you do not have access to it.")
     return session
 

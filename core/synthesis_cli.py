@@ -80,8 +80,8 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
+    from core import results
     from core.permissions import AccessDenied
-    from core.results import run_synthesis
 
     db = _db()
     user = _operator_for_session(db, args.session_id, args.as_user)
@@ -91,7 +91,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             print(f"{fraction * 100:5.1f}%  {message}", file=sys.stderr)
 
     try:
-        outcome = run_synthesis(db, user, args.session_id, mode=args.mode, progress=progress, trigger="cli")
+        outcome = results.open(db, user, args.session_id).run_synthesis(mode=args.mode, progress=progress,
+                                                                          trigger="cli")
     except AccessDenied as exc:   # viewers read results; re-running them (what every member sees) needs an editor
         print(f"{exc} Running the synthesis needs the editor or owner role.", file=sys.stderr)
         return 1

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from core import results
 from core.importer import ImportProblem, ImportSpec, import_responses, read_table
-from core.results import start_synthesis
 from ui import nav
 from ui.auth import require_user
 from ui.menu import show_menu
@@ -48,7 +48,7 @@ if submitted:
         for message in exc.messages:
             st.error(message)
     else:
-        started = start_synthesis(db(), user, result.session_id, trigger="import")   # in the background
+        started = results.open(db(), user, result.session_id).start_synthesis(trigger="import")   # in the background
         st.success(f"Imported {result.participants:,} participants and {result.answers:,} answers "
                    f"({result.empty_cells:,} empty cells skipped) into a new closed session."
                    + (" The first synthesis is running in the background: the results page shows its progress."

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from core import results
 from core.audience import WITHHELD, QuotePolicy, scrub
 from core.permissions import AccessDenied
 from core.repos import sessions as srepo
 from core.repos.audit import audit_frame
-from core.results import participant_view, public_view, synthesis_view
+from core.results import participant_view, public_view
 from core.sharing import SharingError, create_public_link, set_audience_quotes, set_visibility
 from core.synthesis.summary import SummaryTheme, templated_summary
 from tests.audience_data import PLAN, populate, said
@@ -48,7 +49,7 @@ def verbatim_in(text: str, answers: list[str]) -> list[str]:
 
 def test_the_members_view_quotes_participants_so_the_audience_view_must_not(db, creator, shared):
     s, tokens = shared
-    full = synthesis_view(db, creator, s.id)
+    full = results.open(db, creator, s.id).synthesis_view()
     answers = [said(i) for i in range(len(PLAN))]
     assert verbatim_in(full.run.summary, answers)       # the offline summary quotes: the case to guard against
     set_visibility(db, creator, s.id, "participants")
@@ -72,7 +73,7 @@ def test_allowed_quotes_come_only_from_themes_of_at_least_k_people(db, creator, 
     assert quoted, "with quotes allowed, themes of three or more people show their quotes"
     assert all(t.participants >= 3 for t in quoted)
     small = [t for t in view.themes if t.participants < 3]
-    full = {t.theme_id: t for t in synthesis_view(db, creator, s.id).themes}
+    full = {t.theme_id: t for t in results.open(db, creator, s.id).synthesis_view().themes}
     hidden = [q.text for t in small for q in full[t.theme_id].quotes]
     assert hidden, "the single person's theme has a quote for members"
     assert verbatim_in(words_shown(view), hidden) == []

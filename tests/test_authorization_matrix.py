@@ -121,8 +121,9 @@ WRITE_ACTORS = ["anonymous", "viewer", "editor", "owner", "outsider", "admin", "
 def _ask(w):
     """An answer with citations and the run it comes from, asked by the owner."""
     owner = w["users"]["owner"]
-    view = results.synthesis_view(w["db"], owner, w["session"])
-    return results.ask(w["db"], owner, view, "billing", mode="offline"), view.run.id
+    opened = results.open(w["db"], owner, w["session"])
+    view = opened.synthesis_view()
+    return opened.ask(view, "billing", mode="offline"), view.run.id
 
 
 def _pins(w) -> set[str]:
@@ -130,11 +131,11 @@ def _pins(w) -> set[str]:
 
 
 def _owners_pin(w) -> str:
-    return results.pin_insight(w["db"], w["users"]["owner"], w["session"], *_ask(w))
+    return results.open(w["db"], w["users"]["owner"], w["session"]).pin_insight(*_ask(w))
 
 
 def _first_theme(w) -> str:
-    return results.synthesis_view(w["db"], w["users"]["owner"], w["session"]).themes[0].theme_id
+    return results.open(w["db"], w["users"]["owner"], w["session"]).synthesis_view().themes[0].theme_id
 
 
 def _included(w) -> bool:
@@ -148,24 +149,25 @@ def _project_runs(w) -> int:
 # write -> (prepare(world) -> argument, act(world, user, argument), observe(world, argument), actors allowed)
 WRITES = {
     "run synthesis": (lambda w: None,
-                      lambda w, u, a: results.run_synthesis(w["db"], u, w["session"]),
+                      lambda w, u, a: results.open(w["db"], u, w["session"]).run_synthesis(),
                       lambda w, a: len(synrepo.list_runs(w["db"], w["session"])),
                       {"editor", "owner"}),
     "pin an insight": (lambda w: None,
-                       lambda w, u, a: results.pin_insight(w["db"], u, w["session"], *_ask(w)),
+                       lambda w, u, a: results.open(w["db"], u, w["session"]).pin_insight(*_ask(w)),
                        lambda w, a: len(_pins(w)),
                        {"editor", "owner"}),
     "unpin the owner's pin": (_owners_pin,
-                              lambda w, u, a: results.unpin_insight(w["db"], u, w["session"], a),
+                              lambda w, u, a: results.open(w["db"], u, w["session"]).unpin_insight(a),
                               lambda w, a: a in _pins(w),
                               {"editor", "owner"}),
     "rename a theme": (_first_theme,
-                       lambda w, u, a: results.edit_codebook(w["db"], u, w["session"], "rename", theme_id=a,
+                       lambda w, u, a: results.open(w["db"], u, w["session"]).edit_codebook("rename", theme_id=a,
                                                              label=f"Renamed by {u.username if u else 'nobody'}"),
                        lambda w, a: len(synrepo.list_edits(w["db"], w["session"])),
                        {"editor", "owner"}),
     "exclude a participant": (_included,
-                              lambda w, u, a: results.set_included(w["db"], u, w["session"], w["participant"], not a),
+                              lambda w, u, a: results.open(w["db"], u, w["session"]).set_included(w["participant"],
+                                                                                                    not a),
                               lambda w, a: _included(w),
                               {"editor", "owner"}),
     "run the project synthesis": (lambda w: None,

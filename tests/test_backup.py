@@ -10,10 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import backup, conversation
+from core import backup, conversation, results
 from core.accounts import register
 from core.permissions import AccessDenied
-from core.results import codebook_edits, edit_codebook, synthesis_view
 from core.sessions import create_session, delete_session, list_for
 from core.synthesis.pipeline import synthesize
 from tests.helpers import BRIEF, LONG, launched_session
@@ -29,8 +28,8 @@ def populated(db, creator):
         conversation.send(db, p.token, f"{LONG} (person {i})")
         conversation.finish(db, p.token)
     synthesize(db, [s.id])
-    theme = synthesis_view(db, creator, s.id).themes[0]
-    edit_codebook(db, creator, s.id, "rename", theme_id=theme.theme_id, label="Named by the researcher")
+    theme = results.open(db, creator, s.id).synthesis_view().themes[0]
+    results.open(db, creator, s.id).edit_codebook("rename", theme_id=theme.theme_id, label="Named by the researcher")
     return s
 
 
@@ -38,7 +37,7 @@ def state(db, user):
     """What a restore must bring back: sessions, transcripts, codebook edits, accounts."""
     return (sorted(s["name"] + s["id"] for s in list_for(db, user)),
             db.fetchall("SELECT participant_id, seq, role, content FROM messages ORDER BY participant_id, seq"),
-            sorted(e.description for s in list_for(db, user) for e in codebook_edits(db, user, s["id"])),
+            sorted(e.description for s in list_for(db, user) for e in results.open(db, user, s["id"]).codebook_edits()),
             db.fetchall("SELECT username, password_hash FROM users ORDER BY username"))
 
 
@@ -58,7 +57,7 @@ def test_a_restore_brings_back_every_session_transcript_codebook_edit_and_accoun
 
     backup.restore(db, snap.path)
     assert state(db, creator) == before
-    assert synthesis_view(db, creator, s.id).themes[0].label == "Named by the researcher"
+    assert results.open(db, creator, s.id).synthesis_view().themes[0].label == "Named by the researcher"
     # what was there before the restore is kept, so the restore itself can be undone
     kept = [x for x in backup.list_snapshots(db) if x.reason == "before-restore"]
     assert len(kept) == 1

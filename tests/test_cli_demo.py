@@ -34,11 +34,11 @@ def test_seed_demo_creates_a_populated_session(tmp_path):
     try:
         user = authenticate(db, "demo", password)
         assert user is not None
-        from core.results import session_results, synthesis_view
+        from core import results
 
-        r = session_results(db, user, session_id)
+        r = results.open(db, user, session_id).participants()
         assert r.session.status == "launched" and r.finished == 8
-        assert synthesis_view(db, user, session_id).themes  # seed-demo synthesises before it exits
+        assert results.open(db, user, session_id).synthesis_view().themes  # seed-demo synthesises before it exits
     finally:
         db.close()
         from core import db as dbmod

@@ -69,9 +69,9 @@ def test_skip_button_and_finish_any_time(db, creator):
     # stopped at step 2 of 4: told so (never "that was the last question") and counted apart
     assert "we will stop here" in msg.content and "last question" not in msg.content
     assert db.fetchone("SELECT ended_early FROM participants WHERE token = ?", [token]) == (True,)
-    from core.results import overview
+    from core import results
 
-    ov = overview(db, creator, s.id)
+    ov = results.open(db, creator, s.id).overview()
     assert (ov.finished, ov.ended_early) == (1, 1)
 
 

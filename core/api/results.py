@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core import export
+from core import export, results
 from core.api.http import Call, invalid, not_found
 from core.api.sessions import latest_run, session_for, stamp
 from core.formats import FORMATS
 from core.permissions import Permission
-from core.results import synthesis_view
 
 
 def summary(call: Call) -> dict:
@@ -42,7 +41,7 @@ def export_file(call: Call) -> Response:
 def themes(call: Call) -> dict:
     """The latest synthesis: themes with counts and quotes, as the Results page shows them to this user."""
     session = session_for(call)
-    view = synthesis_view(call.db, call.user, session.id)
+    view = results.open(call.db, call.user, session.id).synthesis_view()
     if view is None:
         raise not_found("Synthesis")
     return {"session_id": session.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from core import sessions
+from core import results, sessions
 from core.api import bodies
 from core.api.http import ApiError, Call, invalid
 from core.brief import ITEM_MAX, Brief, parse_items
@@ -18,7 +18,6 @@ from core.forms import FormField
 from core.permissions import Permission
 from core.repos import sessions as srepo
 from core.repos.sessions import SessionRow
-from core.results import synthesis_view
 from core.sessions import InvalidInput, current_guide, get_for, list_for, save_form
 from core.sharing import SharingError, set_visibility
 
@@ -73,7 +72,7 @@ def session_for(call: Call, permission: Permission = Permission.VIEW_RESULTS) ->
 
 def latest_run(call: Call, session: SessionRow):
     """The session's latest synthesis run, or None before any."""
-    view = synthesis_view(call.db, call.user, session.id)
+    view = results.open(call.db, call.user, session.id).synthesis_view()
     return None if view is None else view.run
 
 

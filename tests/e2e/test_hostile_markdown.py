@@ -61,7 +61,7 @@ def baited(tmp_path, monkeypatch):
     found = {}
 
     def prepare(path: Path, demo: harness.Demo) -> None:
-        from core import conversation
+        from core import conversation, results
         from core.brief import Brief
         from core.db import open_database
         from core.forms import FormField
@@ -70,7 +70,6 @@ def baited(tmp_path, monkeypatch):
         from core.projects import add_session, create_project
         from core.repos import sessions as srepo
         from core.repos import users as urepo
-        from core.results import edit_codebook, synthesis_view
         from core.sessions import save_form, save_guide, save_privacy, update_brief
         from core.sharing import PUBLIC_SECTIONS, create_public_link, set_audience_quotes, set_visibility
         from core.synthesis.pipeline import synthesize
@@ -95,8 +94,9 @@ def baited(tmp_path, monkeypatch):
             conversation.finish(db, p.token)
         found["chat"] = conversation.join(db, sid, {"team": "Plain", "why": ""}).token
         synthesize(db, [sid])
-        view = synthesis_view(db, owner, sid)
-        edit_codebook(db, owner, sid, "rename", theme_id=view.themes[0].theme_id, label=canary.short("theme"))
+        opened = results.open(db, owner, sid)
+        view = opened.synthesis_view()
+        opened.edit_codebook("rename", theme_id=view.themes[0].theme_id, label=canary.short("theme"))
         set_visibility(db, owner, sid, "public")
         set_audience_quotes(db, owner, sid, True, 2)
         found["public"] = create_public_link(db, owner, sid, list(PUBLIC_SECTIONS))

@@ -76,14 +76,15 @@ def test_the_log_outlives_a_deleted_session(db, creator):
 
 
 def test_synthesis_and_ask_calls_are_logged_under_their_session(db, creator, model_env):
-    from core.results import ask, run_synthesis, synthesis_view
+    from core import results
     from core.synthesis.pipeline import Params
     from tests.synthesis.helpers import add_participants, topic_answers
 
     s = launched_session(db, creator)
     add_participants(db, s, topic_answers(8, seed=3)[0])
-    run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
-    ask(db, creator, synthesis_view(db, creator, s.id), "coffee in the kitchen", mode="model")
+    opened = results.open(db, creator, s.id)
+    opened.run_synthesis(mode="model", params=Params(k=2))
+    opened.ask(opened.synthesis_view(), "coffee in the kitchen", mode="model")
     frame = crepo.calls_frame(db)
     synthesis = frame[frame["purpose"].str.startswith("synthesis")]
     # extraction (per participant), naming, summary, sentiment and the answer: none under "(no session)"

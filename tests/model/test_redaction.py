@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from core import conversation, modes
+from core import conversation, modes, results
 from core.forms import FormField
 from core.repos import sessions as srepo
-from core.results import run_synthesis
 from core.sessions import save_privacy
 from tests.helpers import LONG, launched_session
 from tests.model.conftest import CHAT
@@ -70,7 +69,7 @@ def test_model_synthesis_requests_are_redacted(db, creator, model_env):
         p = conversation.join(db, s.id, {"name": "Jolene Doe"})
         conversation.send(db, p.token, f"{SECRET} {LONG} ({i})")
     assert srepo.get_session(db, s.id).redact
-    run_synthesis(db, creator, s.id, mode="model")
+    results.open(db, creator, s.id).run_synthesis(mode="model")
     sent = json.dumps([r["body"] for r in model_env.requests()])
     assert model_env.requests(), "the model was called"
     assert "jo.doe@example.org" not in sent and "Jolene" not in sent and "7946" not in sent

@@ -27,7 +27,7 @@ def test_offline_personas_run_to_the_end_and_are_excluded_from_results(db, creat
     kinds = {m.kind for p in people for m in prepo.list_messages(db, p.id)}
     assert {"question", "answer", "recap"} <= kinds and ("probe" in kinds or "skip" in kinds)
     assert prepo.get_form_answers(db, people[0].id)["email"].endswith("@example.invalid")
-    r = results.session_results(db, creator, s.id)
+    r = results.open(db, creator, s.id).participants()
     assert r.started == 0 and r.finished == 0 and r.included == 0
 
 

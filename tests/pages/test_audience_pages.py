@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from core import results
 from core.repos import sessions as srepo
-from core.results import ask, pin_insight, synthesis_view
 from core.sharing import set_audience_quotes, set_visibility
 from tests.audience_data import ENDINGS, SAID, populate
 from tests.helpers import grant, launched_session
@@ -64,8 +64,9 @@ def test_a_viewer_gets_no_button_that_changes_shared_results(db, creator, other_
     s, _ = finished
     set_visibility(db, creator, s.id, "members")
     grant(db, creator, "session", s.id, other_user, "viewer")
-    view = synthesis_view(db, creator, s.id)
-    pin_insight(db, creator, s.id, ask(db, creator, view, "coffee machine", mode="offline"), view.run.id)
+    opened = results.open(db, creator, s.id)
+    view = opened.synthesis_view()
+    opened.pin_insight(opened.ask(view, "coffee machine", mode="offline"), view.run.id)
     at = app("pages/results.py", user=other_user, query={"s": s.id, "tab": "Ask the data"}).run()
     assert not at.exception
     assert at.button(key="rerun").disabled

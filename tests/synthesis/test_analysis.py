@@ -6,20 +6,9 @@ import pytest
 from scipy.stats import fisher_exact
 from sklearn.metrics import adjusted_rand_score
 
-from core import conversation, refresh
+from core import conversation, refresh, results
 from core.forms import FormField
 from core.repos import synthesis as repo
-from core.results import (
-    ask,
-    codebook_edits,
-    coverage,
-    edit_codebook,
-    overview,
-    pin_insight,
-    pinned_insights,
-    segments,
-    synthesis_view,
-)
 from core.synthesis import sentiment
 from core.synthesis.pipeline import Params, synthesize
 from core.synthesis.segments import segment_table, significance_test
@@ -73,8 +62,8 @@ def test_segments_from_form_answers_on_a_session(db, creator):
     answers = [[deploy]] * 8 + [[meetings]] * 8
     add_participants(db, s, answers, groups=["A"] * 8 + ["B"] * 8)
     synthesize(db, [s.id], params=Params(k=2))
-    view = synthesis_view(db, creator, s.id)
-    table = segments(db, creator, view, "team")
+    opened = results.open(db, creator, s.id)
+    table = opened.segments(opened.synthesis_view(), "team")
     assert table.field == "Team" and table.sizes == {"A": 8, "B": 8}
     assert all(t.notable for t in table.tests)
     assert sorted(table.shares.to_numpy().ravel().tolist()) == [0.0, 0.0, 1.0, 1.0]
@@ -94,72 +83,76 @@ def synthesized(db, creator):
 
 def test_rename_merge_delete_persist_and_survive_resynthesis(db, creator, synthesized):
     s = synthesized
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     ids = [t.theme_id for t in view.themes]
-    run_id, why = edit_codebook(db, creator, s.id, "rename", theme_id=ids[0], label="Shipping pain")
+    run_id, why = results.open(db, creator, s.id).edit_codebook("rename", theme_id=ids[0], label="Shipping pain")
     assert why is None
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert view.run.id == run_id and view.run.kind == "edit" and view.themes[0].label == "Shipping pain"
-    _, why = edit_codebook(db, creator, s.id, "merge", theme_ids=[ids[2], ids[3]], label="Office and people")
+    _, why = results.open(db, creator, s.id).edit_codebook("merge", theme_ids=[ids[2], ids[3]],
+                                                           label="Office and people")
     assert why is None
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert len(view.themes) == 3 and "Office and people" in [t.label for t in view.themes]
-    _, why = edit_codebook(db, creator, s.id, "delete", theme_id=ids[1])
-    assert why is None and len(synthesis_view(db, creator, s.id).themes) == 2
-    assert [e.op for e in codebook_edits(db, creator, s.id)] == ["rename", "merge", "delete"]
+    _, why = results.open(db, creator, s.id).edit_codebook("delete", theme_id=ids[1])
+    assert why is None and len(results.open(db, creator, s.id).synthesis_view().themes) == 2
+    assert [e.op for e in results.open(db, creator, s.id).codebook_edits()] == ["rename", "merge", "delete"]
     # a full re-synthesis clusters again and re-applies the edits that still fit
     out = synthesize(db, [s.id], params=Params(k=4), allow_incremental=False)
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert view.run.id == out.run_id and out.stats["edits_skipped"] == []
     assert sorted(t.label for t in view.themes) == ["Office and people", "Shipping pain"]
 
 
 def test_split_and_move(db, creator, synthesized):
     s = synthesized
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     before = len(view.themes)
-    _, why = edit_codebook(db, creator, s.id, "merge", theme_ids=[view.themes[0].theme_id, view.themes[1].theme_id])
+    _, why = results.open(db, creator, s.id).edit_codebook("merge",
+                                                           theme_ids=[view.themes[0].theme_id, view.themes[1].theme_id])
     assert why is None
-    merged = synthesis_view(db, creator, s.id)
+    merged = results.open(db, creator, s.id).synthesis_view()
     big = max(merged.themes, key=lambda t: t.mentions)
-    _, why = edit_codebook(db, creator, s.id, "split", theme_id=big.theme_id, parts=2)
+    _, why = results.open(db, creator, s.id).edit_codebook("split", theme_id=big.theme_id, parts=2)
     assert why is None
-    split = synthesis_view(db, creator, s.id)
+    split = results.open(db, creator, s.id).synthesis_view()
     assert len(split.themes) == before
     statement = split.statements.iloc[0]
     target = next(t for t in split.themes if t.theme_id != statement["theme_id"])
-    _, why = edit_codebook(db, creator, s.id, "move", statement_id=statement["statement_id"],
+    _, why = results.open(db, creator, s.id).edit_codebook("move", statement_id=statement["statement_id"],
                            to_theme_id=target.theme_id)
     assert why is None
-    moved = synthesis_view(db, creator, s.id).statements.set_index("statement_id")
+    moved = results.open(db, creator, s.id).synthesis_view().statements.set_index("statement_id")
     assert moved.loc[statement["statement_id"], "theme_id"] == target.theme_id
-    _, why = edit_codebook(db, creator, s.id, "rename", theme_id="nope", label="x")
+    _, why = results.open(db, creator, s.id).edit_codebook("rename", theme_id="nope", label="x")
     assert why
 
 
 def test_edits_need_edit_permission(db, creator, other_user, synthesized):
     from core.permissions import AccessDenied
 
-    view = synthesis_view(db, creator, synthesized.id)
+    view = results.open(db, creator, synthesized.id).synthesis_view()
     with pytest.raises(AccessDenied):
-        edit_codebook(db, other_user, synthesized.id, "rename", theme_id=view.themes[0].theme_id, label="x")
+        results.open(db, other_user, synthesized.id).edit_codebook("rename", theme_id=view.themes[0].theme_id,
+                                                                   label="x")
     with pytest.raises(AccessDenied):
-        synthesis_view(db, other_user, synthesized.id)
+        results.open(db, other_user, synthesized.id).synthesis_view()
 
 
 # ------------------------------------------------------------------------- ask, pins, summary
 
 
 def test_ask_returns_cited_verbatim_quotes_and_pins(db, creator, synthesized):
-    view = synthesis_view(db, creator, synthesized.id)
-    answer = ask(db, creator, view, "What do people say about coffee in the kitchen?")
+    opened = results.open(db, creator, synthesized.id)
+    view = opened.synthesis_view()
+    answer = opened.ask(view, "What do people say about coffee in the kitchen?")
     assert answer.citations and all("coffee" in c.text.lower() or "kitchen" in c.text.lower()
                                     for c in answer.citations[:3])
     texts = set(view.statements["text"])
     assert all(c.text in texts for c in answer.citations)
     assert "no AI model" in answer.answer
-    pin_insight(db, creator, synthesized.id, answer, view.run.id)
-    pins = pinned_insights(db, creator, synthesized.id)
+    results.open(db, creator, synthesized.id).pin_insight(answer, view.run.id)
+    pins = results.open(db, creator, synthesized.id).pinned_insights()
     assert pins[0]["question"] == answer.question and pins[0]["citations"][0]["text"] == answer.citations[0].text
 
 
@@ -169,7 +162,7 @@ def test_summary_cites_quotes_and_does_not_grow_with_participants(db, creator):
         s = launched_session(db, creator)
         add_participants(db, s, topic_answers(n, seed=4)[0])
         synthesize(db, [s.id], params=Params(k=4))
-        view = synthesis_view(db, creator, s.id)
+        view = results.open(db, creator, s.id).synthesis_view()
         assert "[Q1.1]" in view.run.summary and "without an AI model" in view.run.summary
         assert view.themes[0].quotes[0].text in view.run.summary or "…" in view.run.summary
         sizes.append(len(view.run.summary))
@@ -186,12 +179,12 @@ def test_coverage_and_overview_from_real_conversations(db, creator):
     conversation.send(db, p1.token, "Skip")        # step 2 skipped
     p2 = conversation.join(db, s.id)
     conversation.send(db, p2.token, "Meh.")        # thin answer (probe follows)
-    matrix = coverage(db, creator, s.id)
+    matrix = results.open(db, creator, s.id).coverage()
     assert list(matrix.columns) == ["P1", "P2"]
     items = list(matrix.index)
     assert matrix.loc[items[0], "P1"] == "answered" and matrix.loc[items[1], "P1"] == "skipped"
     assert matrix.loc[items[0], "P2"] == "thin" and matrix.loc[items[2], "P2"] == "not reached"
-    ov = overview(db, creator, s.id)
+    ov = results.open(db, creator, s.id).overview()
     assert (ov.started, ov.finished, ov.included) == (2, 0, 2)
     assert ov.completion_by_step["reached"].tolist()[:2] == [2, 1]
 
@@ -235,7 +228,7 @@ def test_finishing_and_closing_trigger_an_automatic_synthesis(db, creator, monke
     assert refresh.scheduler.wait_idle(30)
     run = repo.latest_run(db, s.id)
     assert run is not None and run.trigger == "auto:participant finished"
-    assert synthesis_view(db, creator, s.id).up_to_date
+    assert results.open(db, creator, s.id).synthesis_view().up_to_date
     from core.sessions import set_status
 
     set_status(db, creator, s.id, "closed")
@@ -269,17 +262,17 @@ def test_a_split_on_a_sentence_model_run_separates_topics_and_takes_new_answers(
     """Split uses the run's own embedder: the parts of a merged pair are the two topics again, each with a centre in
     the run's space, so the next update places a new participant's answer in the right part."""
     s = synthesized
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     if view.run.embedder == "tfidf-lsa":
         pytest.skip("the packaged sentence model is not installed")
     first, second = view.themes[0], view.themes[1]
     before = view.statements.set_index("statement_id")["theme_id"]
-    edit_codebook(db, creator, s.id, "merge", theme_ids=[first.theme_id, second.theme_id])
-    merged = synthesis_view(db, creator, s.id)
+    results.open(db, creator, s.id).edit_codebook("merge", theme_ids=[first.theme_id, second.theme_id])
+    merged = results.open(db, creator, s.id).synthesis_view()
     big = next(t for t in merged.themes if t.mentions == first.mentions + second.mentions)
-    _, why = edit_codebook(db, creator, s.id, "split", theme_id=big.theme_id, parts=2)
+    _, why = results.open(db, creator, s.id).edit_codebook("split", theme_id=big.theme_id, parts=2)
     assert why is None
-    after = synthesis_view(db, creator, s.id)
+    after = results.open(db, creator, s.id).synthesis_view()
     parts = [t for t in after.themes if t.theme_id.startswith(big.theme_id + ".")]
     assert len(parts) == 2
     st = after.statements.set_index("statement_id")

@@ -6,16 +6,8 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from core import refresh
+from core import refresh, results
 from core.repos import synthesis as repo
-from core.results import (
-    codebook_edits,
-    discard_codebook_edit,
-    edit_codebook,
-    reapply_codebook_edit,
-    set_included,
-    synthesis_view,
-)
 from core.synthesis.codebook import ThemeState, place, replay_edit, where_now
 from core.synthesis.pipeline import Params, synthesize
 from core.synthesis.theme_names import unique_labels
@@ -38,32 +30,32 @@ def topics(db, creator):
 
 def test_edits_survive_a_new_participant_and_an_exclusion(db, creator, topics):
     s, ids, topics_ = topics
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     coffee, meetings, deploy = theme_of(view, "coffee"), theme_of(view, "meeting"), theme_of(view, "deploy")
     onboarding = theme_of(view, "onboarding")
     assert len({coffee, meetings, deploy, onboarding}) == 4
-    assert edit_codebook(db, creator, s.id, "rename", theme_id=coffee, label="Kitchen gripes")[1] is None
-    assert edit_codebook(db, creator, s.id, "merge", theme_ids=[meetings, onboarding], label="People and time")[1] \
-        is None
+    assert results.open(db, creator, s.id).edit_codebook("rename", theme_id=coffee, label="Kitchen gripes")[1] is None
+    assert results.open(db, creator, s.id).edit_codebook("merge", theme_ids=[meetings, onboarding],
+                                                         label="People and time")[1] is None
     # a new participant: the refresh updates the run (incremental), edits stay
     topic_participants(db, s, 1, start=40)          # someone else about coffee
     refresh_now(db, s.id, "participant finished")
     run = repo.latest_run(db, s.id)
     assert run.trigger == "auto:participant finished" and run.kind == "incremental"
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert sorted(labels(view).values()).count("Kitchen gripes") == 1 and "People and time" in labels(view).values()
     assert len(view.themes) == 3
     # an exclusion: a statement went away, so the refresh clusters again (full) and replays the edits
-    set_included(db, creator, s.id, ids[0], False)
+    results.open(db, creator, s.id).set_included(ids[0], False)
     refresh_now(db, s.id, "participant excluded")
     run = repo.latest_run(db, s.id)
     assert run.kind == "full" and run.stats["edits_skipped"] == []
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     by_label = {t.label: t.theme_id for t in view.themes}
     assert set(by_label) >= {"Kitchen gripes", "People and time"} and len(view.themes) == 3
     assert theme_of(view, "coffee") == by_label["Kitchen gripes"]
     assert theme_of(view, "meeting") == theme_of(view, "onboarding") == by_label["People and time"]
-    edits = codebook_edits(db, creator, s.id)
+    edits = results.open(db, creator, s.id).codebook_edits()
     assert [(e.op, e.status) for e in edits] == [("rename", "applied"), ("merge", "applied")]
     assert "to “Kitchen gripes”" in edits[0].description
     assert repo.list_edits(db, s.id)[0].run_id == run.id    # the status was recorded for this run
@@ -72,50 +64,50 @@ def test_edits_survive_a_new_participant_and_an_exclusion(db, creator, topics):
     topic_participants(db, s, 16, start=100, topic="coffee")
     refresh_now(db, s.id, "participant finished")
     assert repo.latest_run(db, s.id).kind == "full"
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert labels(view)[theme_of(view, "coffee")] == "Kitchen gripes"
-    assert [e.status for e in codebook_edits(db, creator, s.id)] == ["applied", "applied"]
+    assert [e.status for e in results.open(db, creator, s.id).codebook_edits()] == ["applied", "applied"]
 
 
 def test_an_edit_that_no_longer_fits_is_pending_then_reapplied_or_discarded(db, creator, topics):
     s, ids, topics_ = topics
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     coffee = theme_of(view, "coffee")
-    assert edit_codebook(db, creator, s.id, "rename", theme_id=coffee, label="Kitchen gripes")[1] is None
-    assert edit_codebook(db, creator, s.id, "delete", theme_id=coffee)[1] is None
+    assert results.open(db, creator, s.id).edit_codebook("rename", theme_id=coffee, label="Kitchen gripes")[1] is None
+    assert results.open(db, creator, s.id).edit_codebook("delete", theme_id=coffee)[1] is None
     # everyone who spoke about coffee leaves the analysis: the renamed theme no longer exists
     for pid, t in zip(ids, topics_):
         if t == "coffee":
-            set_included(db, creator, s.id, pid, False)
+            results.open(db, creator, s.id).set_included(pid, False)
     for _ in range(2):   # repeated automatic refreshes never discard it
         refresh_now(db, s.id, "participant excluded")
-        edits = {e.op: e for e in codebook_edits(db, creator, s.id)}
+        edits = {e.op: e for e in results.open(db, creator, s.id).codebook_edits()}
         rename = edits["rename"]
         assert rename.status == "pending"
         assert rename.note.startswith("The theme “") and "you renamed to “Kitchen gripes” no longer exists" in \
             rename.note
         assert "none of its statements are in the analysis any more" in rename.note
         assert rename.can_reapply
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert "Kitchen gripes" not in labels(view).values()
     # re-apply it to a theme the researcher chooses: applied, shown, and replayed from now on
     target = theme_of(view, "deploy")
-    run_id, why = reapply_codebook_edit(db, creator, s.id, rename.id, [target])
+    run_id, why = results.open(db, creator, s.id).reapply_codebook_edit(rename.id, [target])
     assert why is None and repo.get_run(db, run_id).kind == "edit"
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert labels(view)[target] == "Kitchen gripes"
-    edits = {e.op: e for e in codebook_edits(db, creator, s.id)}
+    edits = {e.op: e for e in results.open(db, creator, s.id).codebook_edits()}
     assert edits["rename"].status == "applied" and edits["rename"].seq == max(e.seq for e in edits.values())
     # the delete made before is pending too; discard it: listed as discarded, never replayed again
     assert edits["delete"].status == "pending"
-    assert discard_codebook_edit(db, creator, s.id, edits["delete"].id) is None
+    assert results.open(db, creator, s.id).discard_codebook_edit(edits["delete"].id) is None
     synthesize(db, [s.id], params=Params(k=4), allow_incremental=False)
-    edits = {e.op: e for e in codebook_edits(db, creator, s.id)}
+    edits = {e.op: e for e in results.open(db, creator, s.id).codebook_edits()}
     assert edits["delete"].status == "discarded" and edits["rename"].status == "applied"
-    assert "Kitchen gripes" in labels(synthesis_view(db, creator, s.id)).values()
+    assert "Kitchen gripes" in labels(results.open(db, creator, s.id).synthesis_view()).values()
     # only a pending edit can be re-applied or discarded
-    assert discard_codebook_edit(db, creator, s.id, edits["rename"].id)
-    assert reapply_codebook_edit(db, creator, s.id, edits["delete"].id, [target])[1]
+    assert results.open(db, creator, s.id).discard_codebook_edit(edits["rename"].id)
+    assert results.open(db, creator, s.id).reapply_codebook_edit(edits["delete"].id, [target])[1]
 
 
 def test_where_the_statements_went_is_said_in_plain_words():
@@ -149,8 +141,8 @@ def test_where_the_statements_went_is_said_in_plain_words():
 
 def test_a_run_does_not_overwrite_a_newer_choice_of_a_person(db, creator, topics):
     s, _, _ = topics
-    view = synthesis_view(db, creator, s.id)
-    edit_codebook(db, creator, s.id, "rename", theme_id=view.themes[0].theme_id, label="Renamed")
+    view = results.open(db, creator, s.id).synthesis_view()
+    results.open(db, creator, s.id).edit_codebook("rename", theme_id=view.themes[0].theme_id, label="Renamed")
     edit = repo.list_edits(db, s.id)[0]
     repo.record_edit_statuses(db, s.id, "r1", {edit.id: ("pending", "why", [])},
                               edit.updated_at - timedelta(seconds=5))       # a run that started before the edit
@@ -184,21 +176,22 @@ def test_a_run_never_stores_two_themes_with_one_label_and_a_rename_to_a_used_lab
                 th.label = "Answer"
 
     synthesize(db, [s.id], params=Params(k=4), model=Naming(namer))
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert sorted(labels(view).values()) == ["Answer", "Answer (2)", "Answer (3)", "Answer (4)"]
     first, second, third, _ = [t.theme_id for t in view.themes]
     run_before = repo.latest_run(db, s.id).id
-    _, why = edit_codebook(db, creator, s.id, "rename", theme_id=first, label="  answer (2) ")
+    _, why = results.open(db, creator, s.id).edit_codebook("rename", theme_id=first, label="  answer (2) ")
     assert why == "Another theme is already called “Answer (2)”. Choose a different name, or merge the two themes."
-    _, why = edit_codebook(db, creator, s.id, "merge", theme_ids=[first, second], label="Answer (3)")
+    _, why = results.open(db, creator, s.id).edit_codebook("merge", theme_ids=[first, second], label="Answer (3)")
     assert why and "already called" in why
     assert repo.latest_run(db, s.id).id == run_before and repo.list_edits(db, s.id) == []
     # renaming a theme to its own name in other case, or merging under one of the merged names, is fine
-    assert edit_codebook(db, creator, s.id, "rename", theme_id=first, label="ANSWER")[1] is None
-    assert edit_codebook(db, creator, s.id, "merge", theme_ids=[second, third], label="Answer (2)")[1] is None
+    assert results.open(db, creator, s.id).edit_codebook("rename", theme_id=first, label="ANSWER")[1] is None
+    assert results.open(db, creator, s.id).edit_codebook("merge", theme_ids=[second, third],
+                                                         label="Answer (2)")[1] is None
     # a replayed rename that meets an automatic label of the same words keeps its name; the other gets a suffix
     synthesize(db, [s.id], params=Params(k=4), allow_incremental=False, model=Naming(namer))
-    names = list(labels(synthesis_view(db, creator, s.id)).values())
+    names = list(labels(results.open(db, creator, s.id).synthesis_view()).values())
     assert len(names) == len({n.casefold() for n in names}) and {"ANSWER", "Answer (2)"} <= set(names)
 
 
@@ -206,11 +199,11 @@ def test_only_editors_reapply_or_discard(db, creator, other_user, topics):
     from core.permissions import AccessDenied
 
     s, _, _ = topics
-    view = synthesis_view(db, creator, s.id)
-    edit_codebook(db, creator, s.id, "rename", theme_id=view.themes[0].theme_id, label="Renamed")
+    view = results.open(db, creator, s.id).synthesis_view()
+    results.open(db, creator, s.id).edit_codebook("rename", theme_id=view.themes[0].theme_id, label="Renamed")
     edit = repo.list_edits(db, s.id)[0]
     with pytest.raises(AccessDenied):
-        reapply_codebook_edit(db, other_user, s.id, edit.id, [view.themes[0].theme_id])
+        results.open(db, other_user, s.id).reapply_codebook_edit(edit.id, [view.themes[0].theme_id])
     with pytest.raises(AccessDenied):
-        discard_codebook_edit(db, other_user, s.id, edit.id)
+        results.open(db, other_user, s.id).discard_codebook_edit(edit.id)
     assert repo.list_edits(db, s.id)[0].status == "applied"

@@ -2,10 +2,9 @@
 automatic refresh after a new participant and an exclusion; a pending edit is explained, re-applied or discarded;
 themes with the same label never break the Results page."""
 
-from core import refresh
+from core import refresh, results
 from core.forms import FormField
 from core.repos import synthesis as repo
-from core.results import codebook_edits, set_included, synthesis_view
 from core.synthesis import pipeline
 from core.synthesis.pipeline import Params, synthesize
 from tests.helpers import launched_session
@@ -37,7 +36,7 @@ def test_edits_made_in_the_codebook_tab_survive_the_automatic_refresh(db, creato
     s = launched_session(db, creator)
     ids, _ = topic_participants(db, s, 40)
     synthesize(db, [s.id], params=Params(k=4))
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     coffee, meetings, onboarding = (theme_of(view, w) for w in ("coffee", "meeting", "onboarding"))
     at = rename_in_page(results_page(creator, s.id), coffee, "Kitchen gripes")
     at.selectbox(key="cb_op").set_value("merge").run()
@@ -53,7 +52,7 @@ def test_edits_made_in_the_codebook_tab_survive_the_automatic_refresh(db, creato
     topic_participants(db, s, 1, start=40)
     refresh._default_runner(db, s.id, "participant finished")
     assert repo.latest_run(db, s.id).trigger == "auto:participant finished"
-    set_included(db, creator, s.id, ids[0], False)
+    results.open(db, creator, s.id).set_included(ids[0], False)
     refresh._default_runner(db, s.id, "participant excluded")
     run = repo.latest_run(db, s.id)
     assert run.trigger == "auto:participant excluded" and run.kind == "full"
@@ -62,7 +61,7 @@ def test_edits_made_in_the_codebook_tab_survive_the_automatic_refresh(db, creato
     shown = texts(at)
     assert "**Kitchen gripes** ·" in shown and "**People and time** ·" in shown
     assert "**#1** · applied" in shown and "**#2** · applied" in shown and "pending:" not in shown
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert len(view.themes) == 3 and labels(view)[theme_of(view, "coffee")] == "Kitchen gripes"
     assert theme_of(view, "meeting") == theme_of(view, "onboarding")
 
@@ -71,7 +70,7 @@ def test_a_pending_edit_is_explained_and_can_be_reapplied_or_discarded_in_the_pa
     s = launched_session(db, creator)
     ids, topics = topic_participants(db, s, 40)
     synthesize(db, [s.id], params=Params(k=4))
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     coffee = theme_of(view, "coffee")
     at = rename_in_page(results_page(creator, s.id), coffee, "Kitchen gripes")
     at.selectbox(key="cb_op").set_value("delete").run()
@@ -80,7 +79,7 @@ def test_a_pending_edit_is_explained_and_can_be_reapplied_or_discarded_in_the_pa
     assert not at.exception, at.exception
     for pid, t in zip(ids, topics):          # everyone who talked about coffee is excluded
         if t == "coffee":
-            set_included(db, creator, s.id, pid, False)
+            results.open(db, creator, s.id).set_included(pid, False)
     refresh._default_runner(db, s.id, "participant excluded")
 
     at = results_page(creator, s.id)
@@ -88,22 +87,23 @@ def test_a_pending_edit_is_explained_and_can_be_reapplied_or_discarded_in_the_pa
     assert "2 of your edits no longer fit the themes" in shown
     assert "**#1** · pending: no longer fits the themes" in shown
     assert "you renamed to “Kitchen gripes” no longer exists: none of its statements are in the analysis" in shown
-    rename, delete = codebook_edits(db, creator, s.id)
-    view = synthesis_view(db, creator, s.id)
+    rename, delete = results.open(db, creator, s.id).codebook_edits()
+    view = results.open(db, creator, s.id).synthesis_view()
     target = theme_of(view, "deploy")
     at.selectbox(key=f"cb_target_{rename.id}").set_value(target)
     at.button(key=f"cb_reapply_{rename.id}").click().run()
     assert not at.exception, at.exception
     shown = texts(at)
     assert f"Re-applied edit #{rename.seq}." in shown and "**Kitchen gripes** ·" in shown
-    assert labels(synthesis_view(db, creator, s.id))[target] == "Kitchen gripes"
+    assert labels(results.open(db, creator, s.id).synthesis_view())[target] == "Kitchen gripes"
     assert "1 of your edits no longer fit" in shown
     at.button(key=f"cb_discard_{delete.id}").click().run()
     assert not at.exception, at.exception
     shown = texts(at)
     assert f"Discarded edit #{delete.seq}." in shown and "no longer fit the themes" not in shown
     assert "discarded" in shown
-    assert [e.status for e in codebook_edits(db, creator, s.id)] == ["discarded", "applied"]   # replay order
+    edits = results.open(db, creator, s.id).codebook_edits()
+    assert [e.status for e in edits] == ["discarded", "applied"]   # replay order
 
 
 def test_two_themes_with_one_label_never_break_the_results_page(db, creator, monkeypatch):
@@ -137,7 +137,7 @@ def test_two_themes_with_one_label_never_break_the_results_page(db, creator, mon
     assert "Holm-adjusted" in texts(at)
     open_tab(at, "Codebook")
     # a rename to a label in use is refused with a clear message; the page stays whole
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     at = rename_in_page(at, view.themes[0].theme_id, "answer (3)")
     assert "Another theme is already called “Answer (3)”. Choose a different name, or merge the two themes." in \
         texts(at)

@@ -19,7 +19,7 @@ import core.synthesis.embed as embed
 embed.THREADS = int(sys.argv[2])                      # onnxruntime's intra-op threads
 from core.accounts import register
 from core.db import open_database
-from core.results import synthesis_view
+from core import results
 from core.synthesis.pipeline import synthesize
 from tests.helpers import launched_session
 from tests.synthesis.helpers import add_participants, topic_answers
@@ -29,7 +29,7 @@ owner = register(db, "alice", "alice@example.org", "Alice", "correct horse", "co
 session = launched_session(db, owner)
 add_participants(db, session, topic_answers(160)[0])
 synthesize(db, [session.id])
-view = synthesis_view(db, owner, session.id)
+view = results.open(db, owner, session.id).synthesis_view()
 labels = {t.theme_id: t.label for t in view.themes}           # theme ids are new in every run; names are not
 placed = view.statements.assign(theme=view.statements["theme_id"].map(labels).fillna("(none)"))
 themes = "|".join(f"{t.label}:{t.participants}:{t.mentions}:{t.stability}" for t in view.themes)

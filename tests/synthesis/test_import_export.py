@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core import results
 from core.export import FORMATS, export_session
 from core.importer import MAX_CELL_CHARS, ImportProblem, ImportSpec, import_responses
 from core.permissions import AccessDenied
 from core.repos import sessions as srepo
-from core.results import synthesis_view
 from core.synthesis.pipeline import Params, synthesize
 from tests.synthesis.helpers import TOPICS
 
@@ -53,7 +53,7 @@ def test_import_creates_a_closed_session_with_steps_segments_and_participants(db
     assert [st.question for st in steps] == ["What should change?", "Anything else?"]
     form = srepo.get_form(db, s.id)
     assert [(f.label, f.type, f.options) for f in form] == [("Region", "single_choice", ["North", "South"])]
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert view.analysed == 24 and view.themes
 
 
@@ -88,7 +88,7 @@ def test_round_trip_assignments_and_participants(db, creator, imported):
     assert set(frame["text"]) <= said                       # the response text, exactly as imported
     assert set(frame["participant_id"]) <= set(original["Respondent ID"])
     assert not frame.duplicated(["response_id", "theme_id"]).any()
-    view = synthesis_view(db, creator, sid)
+    view = results.open(db, creator, sid).synthesis_view()
     assert set(frame["theme_label"]) <= {t.label for t in view.themes}
     people = pd.read_csv(io.BytesIO(export_session(db, creator, sid, "participants-csv")))
     assert len(people) == 24 and "Region" in people.columns and "external_id" in people.columns
@@ -152,7 +152,7 @@ def test_qdpx_follows_the_refi_qda_project_structure(db, creator, imported):
     order = [child.tag.split("}")[1] for child in root]
     assert order == ["Users", "CodeBook", "Variables", "Cases", "Sources", "Description"]
     codes = {c.get("guid"): c.get("name") for c in root.findall("q:CodeBook/q:Codes/q:Code", NS)}
-    view = synthesis_view(db, creator, sid)
+    view = results.open(db, creator, sid).synthesis_view()
     assert sorted(codes.values()) == sorted(t.label for t in view.themes)
     sources = root.findall("q:Sources/q:TextSource", NS)
     assert len(sources) == 24

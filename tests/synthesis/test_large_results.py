@@ -45,25 +45,25 @@ def big(db, creator):
 
 
 def test_participants_table_comes_one_bounded_page_at_a_time(db, creator, big):
-    page = results.participants_page(db, creator, big.session_id, page=2, size=50)
+    page = results.open(db, creator, big.session_id).participants_page(page=2, size=50)
     assert page.total == 3000 and page.pages == 60 and len(page.rows) == 50
     assert (page.first, page.last) == (101, 150)
     assert page.rows["participant"].tolist() == [f"Participant {n}" for n in range(101, 151)]
     assert page.rows["Team"].tolist() == [["North", "South", "East"][i % 3] for i in range(100, 150)]
     assert page.rows["messages"].tolist() == [2 if i % 3 == 0 else 1 for i in range(100, 150)]
     # the same rows, columns and values as the whole table had for that slice
-    whole = results.session_results(db, creator, big.session_id).participants
+    whole = results.open(db, creator, big.session_id).participants().participants
     expected = whole.iloc[100:150].reset_index(drop=True)
     pd.testing.assert_frame_equal(page.rows.reset_index(drop=True)[expected.columns], expected, check_dtype=False)
     # past the end: the last page, short
-    last = results.participants_page(db, creator, big.session_id, page=999, size=50)
+    last = results.open(db, creator, big.session_id).participants_page(page=999, size=50)
     assert last.page == 59 and len(last.rows) == 50 and last.last == 3000
-    odd = results.participants_page(db, creator, big.session_id, page=999, size=7)
+    odd = results.open(db, creator, big.session_id).participants_page(page=999, size=7)
     assert len(odd.rows) == 3000 % 7 and odd.pages == -(-3000 // 7)
     # a quote's link names a participant: the table opens on their page
     target = whole.iloc[2345]["id"]
-    assert results.participant_page_of(db, creator, big.session_id, target, size=50) == 2345 // 50
-    assert results.participant_page_of(db, creator, big.session_id, "not-a-participant") is None
+    assert results.open(db, creator, big.session_id).participant_page_of(target, size=50) == 2345 // 50
+    assert results.open(db, creator, big.session_id).participant_page_of("not-a-participant") is None
 
 
 def test_overview_and_coverage_counts_are_the_aggregates_of_the_full_frames(db, creator, big):
@@ -73,7 +73,7 @@ def test_overview_and_coverage_counts_are_the_aggregates_of_the_full_frames(db, 
     execute(db, "UPDATE participants SET included = false WHERE id = ?", [second])
     execute(db, "UPDATE messages SET kind = 'skip' WHERE participant_id = ? AND role = 'participant' AND step = 1",
             [first])
-    ov = results.overview(db, creator, big.session_id)
+    ov = results.open(db, creator, big.session_id).overview()
     answers = synrepo.answers_frame(db, [big.session_id])
     words = answers.loc[answers["kind"] == "answer", "content"].map(word_count)
     assert ov.median_answer_words == float(words.median())
@@ -82,8 +82,8 @@ def test_overview_and_coverage_counts_are_the_aggregates_of_the_full_frames(db, 
     assert by_step.loc[1, "reached"] == 3000 and by_step.loc[2, "reached"] == 1000
     assert by_step.loc[2, "answered"] == 999   # the skip reached step 2 without answering it
 
-    counts = results.coverage_counts(db, creator, big.session_id)
-    grid = results.coverage(db, creator, big.session_id)   # one column per included participant
+    counts = results.open(db, creator, big.session_id).coverage_counts()
+    grid = results.open(db, creator, big.session_id).coverage()   # one column per included participant
     expected = grid.apply(lambda row: row.value_counts(), axis=1).reindex(
         columns=results.COVERAGE_STATUSES).fillna(0).astype(int)
     pd.testing.assert_frame_equal(counts, expected, check_names=False)
@@ -102,9 +102,9 @@ def test_the_input_hash_from_duckdb_is_the_pipelines_hash(db, creator):
             assert (pipeline.current_input_hash(db, [s.id], params, mode, embedder)
                     == pipeline._hash_answers(frame, params, mode, embedder))
     run = synrepo.get_run(db, synthesize(db, [s.id], params=Params(k=4)).run_id)
-    assert results.synthesis_view(db, creator, s.id).up_to_date
+    assert results.open(db, creator, s.id).synthesis_view().up_to_date
     add_participants(db, s, [["A new answer about the coffee machine in the kitchen."]])
-    assert not results.synthesis_view(db, creator, s.id).up_to_date   # a new answer changes the remembered digest
+    assert not results.open(db, creator, s.id).synthesis_view().up_to_date   # a new answer changes the digest
     assert run.input_hash != pipeline.current_input_hash(db, [s.id], Params(k=4), run.mode, run.embedder)
 
 
@@ -112,7 +112,7 @@ def test_view_reads_quotes_without_every_statement(db, creator):
     s = launched_session(db, creator)
     add_participants(db, s, topic_answers(40, seed=2)[0])
     synthesize(db, [s.id], params=Params(k=4))
-    view = results.synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert "statements" not in view.__dict__          # not read to show the header, themes and quotes
     quotes = [q for t in view.themes for q in t.quotes]
     assert quotes and all(q.participant.startswith("Participant ") for q in quotes)
@@ -138,11 +138,11 @@ def test_the_synthesis_runs_in_the_background_and_the_page_shows_its_progress(db
     monkeypatch.setattr(refresh, "scheduler", refresh.RefreshScheduler(delay=60))
     monkeypatch.setattr(results, "run_synthesis", slow_run)
     try:
-        assert results.start_synthesis(db, creator, s.id)          # returns while the run is still going
+        assert results.open(db, creator, s.id).start_synthesis()          # returns while the run is still going
         assert reached.wait(30)
-        state = results.synthesis_progress(db, creator, s.id)
+        state = results.open(db, creator, s.id).synthesis_progress()
         assert state.running and state.fraction == 0.35 and state.message == "Finding themes"
-        assert not results.start_synthesis(db, creator, s.id)      # one run per session at a time
+        assert not results.open(db, creator, s.id).start_synthesis()      # one run per session at a time
         at = app("pages/results.py", user=creator, query={"s": s.id}).run()
         assert not at.exception, at.exception
         assert "Synthesis running (manual): Finding themes" in str(at.get("progress")[0].proto)
@@ -151,7 +151,7 @@ def test_the_synthesis_runs_in_the_background_and_the_page_shows_its_progress(db
     finally:
         release.set()
     assert refresh.scheduler.wait_idle(60)
-    state = results.synthesis_progress(db, creator, s.id)
+    state = results.open(db, creator, s.id).synthesis_progress()
     assert not state.running and state.error is None and state.fraction == 1.0
     assert synrepo.latest_run(db, s.id).id != before.id
 
@@ -164,9 +164,9 @@ def test_a_failed_background_run_shows_a_plain_message(db, creator, monkeypatch,
 
     monkeypatch.setattr(refresh, "scheduler", refresh.RefreshScheduler(delay=60))
     monkeypatch.setattr(results, "run_synthesis", broken)
-    assert results.start_synthesis(db, creator, s.id)
+    assert results.open(db, creator, s.id).start_synthesis()
     assert refresh.scheduler.wait_idle(30)
-    state = results.synthesis_progress(db, creator, s.id)
+    state = results.open(db, creator, s.id).synthesis_progress()
     assert not state.running and "reference" in state.error
     assert "boom" not in state.error and "/srv" not in state.error
     ref = state.error.split("reference ")[1].rstrip(".")
@@ -203,7 +203,7 @@ def test_words_are_stored_with_messages_and_backfilled(db, creator, big):
     stored = db.fetchall("SELECT content, words FROM messages WHERE role = 'participant' LIMIT 50")
     assert stored and all(w == word_count(c) for c, w in stored)
     execute(db, "UPDATE messages SET words = NULL")
-    assert results.overview(db, creator, big.session_id).median_answer_words > 0   # counted when missing
+    assert results.open(db, creator, big.session_id).overview().median_answer_words > 0   # counted when missing
     with db.write() as cur:
         m0010_message_words.run(cur)
     stored = db.fetchall("SELECT content, words FROM messages WHERE role = 'participant'")

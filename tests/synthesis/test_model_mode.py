@@ -2,8 +2,8 @@
 
 import json
 
+from core import results
 from core.repos import synthesis as repo
-from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import NAME_VERSION, summary_prompt
 from core.synthesis.pipeline import Params
 from tests.helpers import launched_session
@@ -41,7 +41,7 @@ def test_model_mode_extracts_verifies_names_and_summarises(db, creator, model_en
                 {"content": json.dumps({"label": "Slow deploys", "description": "Deploys are slow."})},
                 {"content": json.dumps({"label": "Coffee", "description": "The coffee."})},
                 {"content": json.dumps({"summary": "Most people mention the first theme [T1][Q1.1]."})})
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     run = repo.get_run(db, out.run_id)
     assert run.mode == "model" and run.model == "fake-chat" and run.prompt_version == NAME_VERSION
     assert out.stats["extraction_calls"] == 4 and out.stats["extraction_dropped"] == 4
@@ -49,21 +49,21 @@ def test_model_mode_extracts_verifies_names_and_summarises(db, creator, model_en
     assert len(st) == 8 and not st["text"].str.contains("nobody said").any()
     contents = repo.message_contents(db, list(st["message_id"]))
     assert all(contents[r.message_id][r.start_pos:r.end_pos] == r.text for r in st.itertuples())
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert sorted(t.label for t in view.themes) == ["Coffee", "Slow deploys"]
     assert view.run.summary.startswith("Most people mention the first theme [T1][Q1.1].")
     # one new participant: one new extraction, the others come from the cache
     fake.reset()
     add_participants(db, s, [["The build server times out during deploys. The espresso machine leaks water."]])
     fake.script(claims("The build server times out during deploys", "The espresso machine leaks water"))
-    run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert len(extraction_requests(fake)) == 1
 
 
 def test_model_mode_without_a_model_runs_offline(db, creator):
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert repo.get_run(db, out.run_id).mode == "offline"
 
 
@@ -85,27 +85,28 @@ def test_endpoint_embeddings_are_opt_in_and_cached(db, creator, model_env, monke
     monkeypatch.setenv("HARMONICA_SYNTHESIS_EMBEDDINGS", "endpoint")
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     run = repo.get_run(db, out.run_id)
     assert run.embedder.startswith("endpoint:") and out.embedded > 0
     assert fake.requests("/v1/embeddings")
-    again = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    again = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert again.embedded == 0   # every vector from the content-hash cache
 
 
 def test_ask_the_data_in_model_mode_writes_from_retrieved_quotes(db, creator, model_env):
-    from core.results import ask
+    from core import results
 
     fake = model_env
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    run_synthesis(db, creator, s.id, mode="offline", params=Params(k=2))
-    view = synthesis_view(db, creator, s.id)
+    opened = results.open(db, creator, s.id)
+    opened.run_synthesis(mode="offline", params=Params(k=2))
+    view = opened.synthesis_view()
     fake.reset()
     fake.script({"content": "Participants find deploys slow [1][2]."})
-    answer = ask(db, creator, view, "What about deploys?")
+    answer = opened.ask(view, "What about deploys?")
     assert answer.mode == "model" and answer.answer == "Participants find deploys slow [1][2]."
     prompt = json.dumps(fake.requests(CHAT)[-1]["body"])
     assert all(c.text[:20] in prompt for c in answer.citations)
-    offline = ask(db, creator, view, "What about deploys?", mode="offline")
+    offline = opened.ask(view, "What about deploys?", mode="offline")
     assert offline.mode == "offline" and "no AI model" in offline.answer

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from core import results
 from core.llm.gate import forget_gates
 from core.repos import synthesis as repo
-from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import Breaker, ModelUnavailable, check_label, concurrency
 from core.synthesis.pipeline import Params
 from core.synthesis.summary import SummaryTable, TableTheme, check_citations
@@ -60,7 +60,7 @@ def test_extraction_runs_concurrently_within_the_bound(db, creator, model_env, w
     texts = answers(10)
     add_participants(db, s, [[a] for a in texts])
     model_env.script(*[claims(a, delay=0.3) for a in texts])
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert model_env.max_in_flight() == 3             # measured by the server: never more than 3 at once
     assert out.stats["model_calls"]["max_in_flight"] == 3 and out.stats["model_calls"]["concurrency"] == 3
     assert out.stats["extraction_calls"] == 10 and out.stats["model_use"]["extraction"]["model"] == 10
@@ -72,7 +72,7 @@ def test_extraction_runs_concurrently_within_the_bound(db, creator, model_env, w
     extra = "The build server times out during every deploy. We need better coffee beans for the machine."
     add_participants(db, s, [[extra]])
     model_env.script(claims(extra))
-    again = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    again = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert len(purposes(model_env, "You extract the distinct claims")) == 1
     assert again.stats["model_use"]["extraction"] == {"model": 11, "participants": 11, "cached": 10, "calls": 1,
                                                       "skipped": 0}
@@ -85,7 +85,7 @@ def test_breaker_opens_after_failures_in_a_row_and_the_run_is_not_labelled_model
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in answers(12)])
     model_env.script(*[{"status": 500, "message": "model overloaded"}] * 40)
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     # 3 failures open the breaker; at most the calls already in flight (4 at once) fail too, then no more calls:
     # no naming, summary or sentiment request at all
     sent = model_env.requests(CHAT)
@@ -107,7 +107,7 @@ def test_breaker_opens_after_failures_in_a_row_and_the_run_is_not_labelled_model
     assert run.summary.startswith("This summary was generated without an AI model")
     assert out.stats["extraction_fallbacks"] == 12 and out.stats["sentiment"] == "lexicon"
     # the run is what an offline run would be, and the results page sees it as up to date
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert view.up_to_date and len(view.themes) == 2
     assert view.run.summary == run.summary
 
@@ -118,7 +118,7 @@ def test_a_run_with_some_model_output_is_model_and_says_how_much(db, creator, mo
     texts = answers(6)
     add_participants(db, s, [[a] for a in texts])
     model_env.script(claims(texts[0]), claims(texts[1]), *[{"status": 503}] * 20)
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     run = repo.get_run(db, out.run_id)
     assert run.mode == "model" and run.model == "fake-chat"
     assert run.stats["model_label"] == "model (partial)"
@@ -190,7 +190,7 @@ def test_a_fabricated_citation_is_repaired_once_then_the_templated_summary_is_us
     add_participants(db, s, [[a] for a in answers(6)])
     fabricated = {"match": SUMMARY, "content": json.dumps({"summary": "Everyone hates parking [Q7.1] [T9]."})}
     model_env.script(fabricated, fabricated)
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     run = repo.get_run(db, out.run_id)
     requests = purposes(model_env, SUMMARY)
     assert len(requests) == 2                                   # the summary, and one repair
@@ -206,7 +206,7 @@ def test_a_summary_repaired_after_one_bad_citation_is_kept(db, creator, model_en
     add_participants(db, s, [[a] for a in answers(6)])
     model_env.script({"match": SUMMARY, "content": json.dumps({"summary": "Most mention deploys [Q1.9]."})},
                      {"match": SUMMARY, "content": json.dumps({"summary": "Most mention the first theme [T1]."})})
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     run = repo.get_run(db, out.run_id)
     assert run.stats["summary_source"] == "model (repaired)"
     assert run.summary.startswith("Most mention the first theme [T1].")
@@ -231,16 +231,17 @@ def test_theme_names_from_the_model_are_validated_with_one_repair_then_the_offli
     workers(1)    # the naming requests in theme order: T1, T2, then the repairs in the same order
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in answers(6)])
-    offline = run_synthesis(db, creator, s.id, mode="offline", params=Params(k=2))
-    offline_labels = {t.theme_id: t.label for t in synthesis_view(db, creator, s.id, offline.run_id).themes}
+    offline = results.open(db, creator, s.id).run_synthesis(mode="offline", params=Params(k=2))
+    offline_view = results.open(db, creator, s.id).synthesis_view(offline.run_id)
+    offline_labels = {t.theme_id: t.label for t in offline_view.themes}
 
     def name(label):
         return {"match": NAMING, "content": json.dumps({"label": label, "description": "d"})}
 
     model_env.script(name("Theme 1"), name("A very long name that goes on and on and on"),
                      name("Broken deploys"), name("broken  DEPLOYS"))
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
-    labels = {t.theme_id: t.label for t in synthesis_view(db, creator, s.id, out.run_id).themes}
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
+    labels = {t.theme_id: t.label for t in results.open(db, creator, s.id).synthesis_view(out.run_id).themes}
     assert labels["T1"] == "Broken deploys"              # repaired: "Theme 1" is generic
     assert labels["T2"] == offline_labels["T2"]          # too long, then a duplicate: the offline label stays
     assert len(purposes(model_env, NAMING)) == 4
@@ -258,7 +259,7 @@ def test_the_automatic_refresh_tries_the_model_again_after_an_outage(db, creator
     texts = answers(6)
     add_participants(db, s, [[a] for a in texts])
     model_env.script(*[{"status": 500}] * 10)
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert repo.get_run(db, out.run_id).mode == "offline"
     model_env.reset()                                   # the model is back
     forget_gates()                                      # ... after the endpoint's breaker pause (30 s)

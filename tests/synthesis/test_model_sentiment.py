@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from core import results
 from core.repos import synthesis as repo
-from core.results import run_synthesis, synthesis_view
 from core.synthesis.model_mode import SentimentJudge
 from core.synthesis.pipeline import Params
 from tests.helpers import launched_session
@@ -38,7 +38,7 @@ def test_model_mode_labels_sentiment_in_batches_and_caches_by_content(db, creato
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
     fake.script(labels(40, "positive"))
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     st = repo.statements_frame(db, out.run_id)
     n = st["content_hash"].nunique()
     assert (st["sentiment"] == "positive").all()        # the lexicon would call "slow and breaks" negative
@@ -47,11 +47,11 @@ def test_model_mode_labels_sentiment_in_batches_and_caches_by_content(db, creato
     (request,) = sentiment_requests(fake)
     sent = json.dumps(request["body"])
     assert "1. " in sent and "response_format" in request["body"]
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert all(t.sentiment == {"positive": t.mentions, "neutral": 0, "negative": 0} for t in view.themes)
     # again: every label comes from the cache, no sentiment call
     fake.reset()
-    out2 = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out2 = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert not sentiment_requests(fake)
     assert out2.stats["sentiment"] == "model" and out2.stats["sentiment_cached"] == n
     assert out2.stats["sentiment_calls"] == 0
@@ -62,7 +62,7 @@ def test_a_failed_batch_falls_back_to_the_lexicon_and_says_so(db, creator, model
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
     fake.script({"match": SENTIMENT, "status": 500, "message": "model overloaded"})
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     st = repo.statements_frame(db, out.run_id)
     assert out.stats["sentiment"] == "lexicon" and out.stats["sentiment_failures"] == 1
     assert out.stats["sentiment_model"] == 0 and "negative" in set(st["sentiment"])   # lexicon labels kept
@@ -73,7 +73,7 @@ def test_statements_the_model_left_out_keep_the_lexicon_label(db, creator, model
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
     model_env.script(labels(40, "neutral", skip={1}))
-    out = run_synthesis(db, creator, s.id, mode="model", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="model", params=Params(k=2))
     assert out.stats["sentiment"] == "model+lexicon" and out.stats["sentiment_lexicon"] >= 1
     assert out.stats["sentiment_model"] >= 1
 
@@ -81,7 +81,7 @@ def test_statements_the_model_left_out_keep_the_lexicon_label(db, creator, model
 def test_offline_runs_record_the_lexicon(db, creator):
     s = launched_session(db, creator)
     add_participants(db, s, [[a] for a in ANSWERS])
-    out = run_synthesis(db, creator, s.id, mode="offline", params=Params(k=2))
+    out = results.open(db, creator, s.id).run_synthesis(mode="offline", params=Params(k=2))
     assert out.stats["sentiment"] == "lexicon"
 
 

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+from core import results
 from core.accounts import register
 from core.permissions import AccessDenied
 from core.projects import add_session, create_project, remove_session
 from core.repos import synthesis as repo
-from core.results import ProjectSynthesisError, project_scope, project_view, run_project_synthesis, synthesis_view
+from core.results import ProjectSynthesisError, project_scope, project_view, run_project_synthesis
 from core.sessions import create_session, set_status
 from core.sharing import set_visibility
 from core.synthesis.figures import session_share_heatmap
@@ -84,7 +85,7 @@ def test_project_synthesis_counts_themes_across_sessions_with_a_session_breakdow
     assert len(fig.data[0].z) == len(view.themes) and len(fig.data[0].z[0]) == 2
 
     # a session's own results are unaffected: its scope is still the session id
-    assert synthesis_view(db, creator, north.id) is None
+    assert results.open(db, creator, north.id).synthesis_view() is None
 
 
 def _store_run(db, scope, session_ids, theme_of):

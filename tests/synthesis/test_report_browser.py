@@ -20,15 +20,15 @@ def test_the_html_reports_charts_show_whole_theme_names(db, creator, tmp_path, n
     require_browser()
     result = import_responses(db, creator, survey_csv(), SPEC, filename="survey.csv")
     synthesize(db, [result.session_id], params=Params(k=4))
-    from core.results import edit_codebook, synthesis_view
+    from core import results
 
-    first = synthesis_view(db, creator, result.session_id).themes[0]
-    _, why = edit_codebook(db, creator, result.session_id, "rename", theme_id=first.theme_id,
+    first = results.open(db, creator, result.session_id).synthesis_view().themes[0]
+    _, why = results.open(db, creator, result.session_id).edit_codebook("rename", theme_id=first.theme_id,
                            label="Deployments are slow and break the build nearly every week")   # a long name
     assert why is None
     report = tmp_path / "report.html"
     report.write_bytes(export_session(db, creator, result.session_id, "report-html"))
-    labels = {t.label for t in synthesis_view(db, creator, result.session_id).themes}
+    labels = {t.label for t in results.open(db, creator, result.session_id).synthesis_view().themes}
     page = new_page()
     page.set_viewport_size({"width": 800, "height": 900})
     page.goto(report.as_uri())

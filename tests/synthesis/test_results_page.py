@@ -116,13 +116,13 @@ def test_results_page_before_any_run_and_for_strangers(db, creator, other_user):
 
 
 def test_the_researchers_themes_show_how_solid_each_is_and_its_sub_themes(db, creator):
-    from core.results import synthesis_view
+    from core import results
 
     s = launched_session(db, creator)
     answers, _ = topic_answers(40, seed=3)
     add_participants(db, s, answers)
     synthesize(db, [s.id])
-    view = synthesis_view(db, creator, s.id)
+    view = results.open(db, creator, s.id).synthesis_view()
     assert view.themes and all(t.stability is not None for t in view.themes if t.label != "Other")
     with_subs = [t for t in view.themes if t.subthemes]
     at = open_expanders(page(creator, {"s": s.id, "tab": "Themes"}).run(), "theme_")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
+from core import results
 from core.forms import FormField
-from core.results import segments, synthesis_view
 from core.synthesis.figures import segment_heatmap
 from core.synthesis.pipeline import Params, synthesize
 from core.synthesis.segments import NO_ANSWER, finding, holm, multiple_choice_table, segment_table
@@ -90,8 +90,9 @@ def test_a_multiple_choice_field_of_a_session_segments_by_option(db, creator):
     picks = ['["Jira", "GitHub"]'] * 6 + ['["Jira", "Slack"]'] * 2 + ['["Slack"]'] * 8
     add_participants(db, s, [[deploy]] * 8 + [[meetings]] * 8, groups=picks, field_key="tools")
     synthesize(db, [s.id], params=Params(k=2))
-    view = synthesis_view(db, creator, s.id)
-    table = segments(db, creator, view, "tools")
+    opened = results.open(db, creator, s.id)
+    view = opened.synthesis_view()
+    table = opened.segments(view, "tools")
     assert table.multiple and table.field == "Tools"
     assert table.groups == ["Jira", "GitHub", "Slack"]       # no "Jira, GitHub" group
     assert table.sizes == {"Jira": 8, "GitHub": 6, "Slack": 10}
