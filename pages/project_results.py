@@ -10,7 +10,7 @@ from ui.auth import allowed_or_stop, require_user
 from ui.charts import session_share_heatmap
 from ui.menu import show_menu
 from ui.resources import db
-from ui.results_view import show_summary, show_themes
+from ui.results_view import run_header, run_mode, show_summary, show_themes
 from ui.safe import escape_markdown, show_text
 
 st.set_page_config(page_title="Project synthesis · Harmonica", layout="wide")
@@ -40,17 +40,11 @@ with head[0]:
                     ("Run it now." if pv.can_write else "An editor or owner of these sessions runs it."))
     else:
         run = view.run
-        st.caption(f"Showing project run {run.id} · {run.kind} · {run.stats.get('model_label') or run.mode} · "
-                   f"{run.created_at:%Y-%m-%d %H:%M} UTC · "
-                   f"{view.analysed} participant(s) across {len(run.session_ids)} session(s)")
-        if view.up_to_date:
-            st.success("Up to date with every included answer.", icon=":material/check_circle:")
-        else:
-            st.warning("Not up to date with the latest answers: run it again.", icon=":material/update:")
+        run_header(view, label="project run", stale="Not up to date with the latest answers: run it again.",
+                   details=[f"{run.created_at:%Y-%m-%d %H:%M} UTC",
+                            f"{view.analysed} participant(s) across {len(run.session_ids)} session(s)"])
 with head[1]:
-    mode = st.selectbox("Mode", ["offline", "model"], key="project_mode",
-                        index=1 if view is not None and view.run.mode == "model" else 0,
-                        help="Model mode needs a configured model endpoint; without one the run is offline.")
+    mode = run_mode(view, key="project_mode")
     if st.button("Run project synthesis", key="project_run", icon=":material/refresh:",
                  disabled=not (pv.sessions and pv.can_write),
                  help=None if pv.can_write else "Editors and owners run the synthesis the project's members see."):

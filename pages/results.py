@@ -3,35 +3,9 @@ codebook, participants and transcripts, exports. Thin: every number comes from c
 
 import streamlit as st
 
+from core import results
 from core.permissions import AccessDenied
-from core.results import (
-    COVERAGE_GRID_MAX,
-    LAZY_TABS_ABOVE,
-    SynthesisView,
-    ThemeView,
-    ask,
-    capabilities,
-    codebook_edits,
-    coverage,
-    coverage_counts,
-    discard_codebook_edit,
-    edit_codebook,
-    overview,
-    participant_page_of,
-    participants_page,
-    pin_insight,
-    pinned_insights,
-    reapply_codebook_edit,
-    results_session,
-    segment_fields,
-    segments,
-    set_included,
-    start_synthesis,
-    synthesis_progress,
-    synthesis_view,
-    transcript,
-    unpin_insight,
-)
+from core.results import COVERAGE_GRID_MAX, LAZY_TABS_ABOVE, QuoteView, SynthesisView
 from core.text import plural, ref_label
 from ui import nav
 from ui.auth import allowed_or_stop, require_user
@@ -41,20 +15,18 @@ from ui.charts import (
     coverage_heatmap,
     segment_heatmap,
     sentiment_bar,
-    theme_bar,
-    theme_order,
 )
 from ui.chat_view import show_message
 from ui.lazy import keep_values, rendered
 from ui.menu import show_menu
 from ui.resources import db
 from ui.results_view import (
+    run_header,
+    run_mode,
     show_codebook_edit,
     show_segment_findings,
-    show_stability,
-    show_subthemes,
     show_summary,
-    theme_title,
+    show_themes,
 )
 from ui.safe import escape_markdown, show_text
 from ui.scroll import scroll_into_view
@@ -64,27 +36,26 @@ user = require_user()
 show_menu(user)
 
 session_id = st.query_params.get("s", "")
-session = allowed_or_stop(lambda: results_session(db(), user, session_id))
-
-caps = capabilities(db(), user, session_id)
+opened = allowed_or_stop(lambda: results.open(db(), user, session_id))   # the one access check of this run
+session, caps = opened.session, opened.capabilities
 st.title(f"Results: {escape_markdown(session.name)}")
 nav.DESIGN.link("Design this session", query_params={"s": session_id})
 
 
 @st.fragment(run_every=2)
-def synthesis_running() -> None:
+def synthesis_running(opened: results.SessionResults) -> None:
     """A synthesis runs in the background: its progress, polled every 2 s; the whole page reruns when it ends."""
-    state = synthesis_progress(db(), user, session_id)
+    state = opened.synthesis_progress()
     if state is None or not state.running:
         st.rerun()
     st.progress(state.fraction, text=f"Synthesis running ({state.trigger}): {state.message}. The results below are "
                                      "the latest finished run; they update when it is done.")
 
 
-view = synthesis_view(db(), user, session_id, st.session_state.get("run_choice"))
-running = synthesis_progress(db(), user, session_id)
+view = opened.synthesis_view(st.session_state.get("run_choice"))
+running = opened.synthesis_progress()
 if running is not None and running.running:
-    synthesis_running()
+    synthesis_running(opened)
 elif running is not None and running.error:
     st.error(f"The last synthesis did not finish. {running.error}")
 head = st.columns([3, 1])
@@ -95,20 +66,14 @@ with head[0]:
         run = view.run
         state = ("up to date" if view.up_to_date else
                  "out of date: answers changed since this run (it refreshes by itself, or re-run now)")
-        st.caption(f"Showing synthesis run {run.id} · {run.kind} · {run.stats.get('model_label') or run.mode} · "
-                   f"{run.embedder} · {run.created_at:%Y-%m-%d %H:%M} UTC · trigger: {run.trigger} · {state}")
-        if view.up_to_date:
-            st.success("Up to date with every included answer.", icon=":material/check_circle:")
-        else:
-            st.warning("Not up to date with the latest answers.", icon=":material/update:")
+        run_header(view, label="synthesis run", stale="Not up to date with the latest answers.",
+                   details=[run.embedder, f"{run.created_at:%Y-%m-%d %H:%M} UTC", f"trigger: {run.trigger}", state])
 with head[1]:
-    mode = st.selectbox("Mode", ["offline", "model"], key="rerun_mode",
-                        index=1 if view is not None and view.run.mode == "model" else 0,
-                        help="Model mode needs a configured model endpoint; without one the run is offline.")
+    mode = run_mode(view, key="rerun_mode")
     if st.button("Re-run synthesis", key="rerun", icon=":material/refresh:",
                  disabled=not caps["write"] or (running is not None and running.running),
                  help=None if caps["write"] else "Editors and owners re-run the synthesis everyone sees."):
-        if start_synthesis(db(), user, session_id, mode=mode):   # in the background: the page never waits for it
+        if opened.start_synthesis(mode=mode):   # in the background: the page never waits for it
             st.session_state.pop("run_choice", None)
         st.rerun()
 if view is not None and len(view.runs) > 1:
@@ -124,7 +89,7 @@ if view is not None and len(view.runs) > 1:
         for r in failed[:3]:
             st.caption(f"Failed run {r.created_at:%Y-%m-%d %H:%M} (what went wrong is in the server log).")
 
-ov = overview(db(), user, session_id)
+ov = opened.overview()
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Participants started", ov.started)
 c2.metric("Completed", ov.finished - ov.ended_early, help="Answered or skipped every step of the guide.")
@@ -142,34 +107,12 @@ PARTICIPANT_COLUMNS = {
 }
 
 
-def open_quote(participant_id: str, message_id: str) -> None:
+def open_quote(quote: QuoteView) -> None:
     """A quote's "Open in transcript": the Participants tab on that participant, the quoted message marked (the
     address says so too, so the view can be shared or reloaded)."""
-    st.query_params["p"] = participant_id
-    st.query_params["m"] = message_id
+    st.query_params["p"] = quote.participant_id
+    st.query_params["m"] = quote.message_id
     st.session_state["tab"] = "Participants"
-    st.session_state["quote_opened"] = True   # clicked inside a theme's fragment: the whole page must run again
-
-
-# Expanders made with on_change="rerun" know whether they are open, so what is inside runs only when it is: a
-# closed theme costs its title, not its quotes and buttons (the Themes tab sent ~260 elements; now ~40). Each is
-# a fragment, so opening one runs only that theme.
-@st.fragment
-def theme_details(theme: ThemeView) -> None:
-    """One theme: its description and how solid it is; its quotes and sub-themes while it is open."""
-    if st.session_state.pop("quote_opened", False):
-        st.rerun()
-    with st.expander(theme_title(theme, mentions=True), key=f"theme_{theme.theme_id}", on_change="rerun") as box:
-        show_text(theme.description)
-        show_stability(theme)
-        if not box.open:
-            return
-        for i, q in enumerate(theme.quotes):
-            st.markdown(f"**{ref_label(q.ref).capitalize()}** · {escape_markdown(q.participant)}")
-            show_text(f"“{q.text}”")
-            st.button("Open in transcript", icon=":material/forum:", key=f"quote_{theme.theme_id}_{i}",
-                      on_click=open_quote, args=(q.participant_id, q.message_id), type="tertiary")
-        show_subthemes(theme, quotes=True)
 
 
 @st.fragment
@@ -205,22 +148,18 @@ for _ in rendered(tabs[1], lazy):
     else:
         sort_by = st.radio("Sort by", ["participants", "mentions"], horizontal=True, key="theme_sort",
                            format_func=lambda s: "People" if s == "participants" else "Mentions")
-        st.plotly_chart(theme_bar(view.themes, view.analysed, sort_by), width="stretch", key="themes_chart")
-        st.caption(f"Shares are of the {plural(view.analysed, 'included participant')} who answered. Counts "
-                   "describe this sample only. Themes group similar statements and are named in participants' own "
-                   "words; solid or tentative says whether re-running on samples of the statements finds them again.")
-        for theme in theme_order(view.themes, sort_by):
-            theme_details(theme)
+        show_themes(view, quotes=True, key="themes_chart", sort_by=sort_by, lazy=True, mentions=True,
+                    open_quote=open_quote)
 
 for _ in rendered(tabs[2], lazy):
-    fields = segment_fields(db(), user, session_id)
+    fields = opened.segment_fields()
     if view is None or not view.themes:
         st.info("Segments appear with the themes.")
     elif not fields:
         st.info("This session has no pre-session form fields to segment by.")
     else:
         key = st.selectbox("Segment by", list(fields), format_func=fields.get, key="segment_field")
-        table = segments(db(), user, view, key)
+        table = opened.segments(view, key)
         st.plotly_chart(segment_heatmap(table), width="stretch", key="segment_chart")
         show_segment_findings(table)
         if table.small:
@@ -230,7 +169,7 @@ for _ in rendered(tabs[2], lazy):
 
 for _ in rendered(tabs[3], lazy):
     if ov.included > COVERAGE_GRID_MAX:   # too many for a column each: how many participants per status
-        counts = coverage_counts(db(), user, session_id)
+        counts = opened.coverage_counts()
         if counts.empty:
             st.info("No critical items yet.")
         else:
@@ -238,7 +177,7 @@ for _ in rendered(tabs[3], lazy):
             st.caption(f"For each critical item, how many of the {ov.included:,} included participants answered it, "
                        "answered thinly (fewer than 8 words), skipped it, or never reached it.")
     else:
-        matrix = coverage(db(), user, session_id)
+        matrix = opened.coverage()
         if matrix.empty or matrix.shape[1] == 0:
             st.info("No critical items or no participants yet.")
         else:
@@ -268,7 +207,7 @@ for _ in rendered(tabs[5], lazy):
             question = st.text_input("Ask the data", placeholder="What do people say about onboarding?", key="ask_q")
             asked = st.form_submit_button("Ask", key="ask_go")
         if asked and question.strip():
-            st.session_state["last_answer"] = ask(db(), user, view, question)
+            st.session_state["last_answer"] = opened.ask(view, question)
         answer = st.session_state.get("last_answer")
         if answer is not None:
             show_text(answer.answer)
@@ -277,9 +216,9 @@ for _ in rendered(tabs[5], lazy):
                             + (f"· {escape_markdown(c.theme_label)}" if c.theme_label else ""))
                 show_text(f"“{c.text}”")
             if answer.citations and caps["write"] and st.button("Pin as insight", key="pin"):
-                pin_insight(db(), user, session_id, answer, view.run.id)
+                opened.pin_insight(answer, view.run.id)
                 st.toast("Pinned.")
-        pins = pinned_insights(db(), user, session_id)
+        pins = opened.pinned_insights()
         if pins:
             st.subheader("Pinned insights")
         for pin in pins:
@@ -289,7 +228,7 @@ for _ in rendered(tabs[5], lazy):
                 for c in pin["citations"]:
                     show_text(f"{c['ref']} “{c['text']}”")
                 if caps["write"] and st.button("Unpin", key=f"unpin_{pin['id']}"):
-                    unpin_insight(db(), user, session_id, pin["id"])
+                    opened.unpin_insight(pin["id"])
                     st.rerun()
 
 for _ in rendered(tabs[6], lazy):
@@ -297,7 +236,7 @@ for _ in rendered(tabs[6], lazy):
         st.info("The codebook appears with the themes.")
     else:
         labels = {t.theme_id: f"{t.label} ({t.mentions})" for t in view.themes}   # keyed by theme id, never label
-        edits = codebook_edits(db(), user, session_id)
+        edits = opened.codebook_edits()
         pending = [e for e in edits if e.status == "pending"]
         if pending:
             st.warning(f"{len(pending)} of your edits no longer fit the themes after a re-synthesis. They are kept "
@@ -329,7 +268,7 @@ for _ in rendered(tabs[6], lazy):
             submitted = st.form_submit_button("Apply", disabled=not caps["edit"], key="cb_apply")
         if submitted:
             try:
-                _, why = edit_codebook(db(), user, session_id, op, **args)
+                _, why = opened.edit_codebook(op, **args)
             except AccessDenied as exc:
                 st.error(str(exc))
             else:
@@ -353,10 +292,10 @@ for _ in rendered(tabs[6], lazy):
                     continue
                 try:
                     if action[0] == "reapply":
-                        _, why = reapply_codebook_edit(db(), user, session_id, e.id, action[1])
+                        _, why = opened.reapply_codebook_edit(e.id, action[1])
                         done = f"Re-applied edit #{e.seq}."
                     else:
-                        why = discard_codebook_edit(db(), user, session_id, e.id)
+                        why = opened.discard_codebook_edit(e.id)
                         done = f"Discarded edit #{e.seq}."
                 except AccessDenied as exc:
                     why = str(exc)
@@ -373,11 +312,11 @@ for _ in rendered(tabs[7], lazy):
     wanted = st.query_params.get("p")
     if wanted and st.session_state.get("participants_for") != wanted:   # a quote's link: open the page holding them
         st.session_state["participants_for"] = wanted
-        found = participant_page_of(db(), user, session_id, wanted)
+        found = opened.participant_page_of(wanted)
         if found is not None:
             st.session_state["participants_page"] = found + 1
         st.session_state["transcript_pick_wanted"] = True
-    page = participants_page(db(), user, session_id, st.session_state.get("participants_page", 1) - 1)
+    page = opened.participants_page(st.session_state.get("participants_page", 1) - 1)
     if page.total == 0:
         st.info("No participants yet.")
     else:
@@ -402,10 +341,10 @@ for _ in rendered(tabs[7], lazy):
             included = st.toggle("Include in analysis", value=bool(row["included"]), key=f"incl_{chosen['id']}",
                                   disabled=not caps["edit"])
             if included != bool(row["included"]):
-                set_included(db(), user, session_id, chosen["id"], included)
+                opened.set_included(chosen["id"], included)
                 st.rerun()
             highlight = st.query_params.get("m")
-            for m in transcript(db(), user, session_id, chosen["id"]):
+            for m in opened.transcript(chosen["id"]):
                 if m.id == highlight:
                     with st.container(border=True, key="quoted_message"):
                         st.caption("Quoted message")

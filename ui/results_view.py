@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from core.results import EditView, SynthesisView, ThemeView
+from core.results import EditView, QuoteView, SynthesisView, ThemeView
 from core.synthesis.segments import SegmentTable, finding
-from core.text import escape_markdown, readable_refs
-from ui.charts import theme_bar
+from core.text import escape_markdown, plural, readable_refs, ref_label
+from ui.charts import theme_bar, theme_order
 from ui.safe import show_text
 
 
@@ -17,18 +19,65 @@ def show_summary(view: SynthesisView) -> None:
         show_text("• " + line[2:] if line.startswith("- ") else line)
 
 
-def show_themes(view: SynthesisView, *, quotes: bool, key: str) -> None:
-    """The chart and each theme's description, with its pseudonymous quotes when `quotes`."""
-    st.plotly_chart(theme_bar(view.themes, view.analysed), width="stretch", key=key)
-    st.caption(f"Shares are of the {view.analysed} participant(s) who answered. Counts describe this sample only.")
-    for theme in view.themes:
-        with st.expander(theme_title(theme)):
-            show_text(theme.description)
-            show_stability(theme)
-            for q in theme.quotes if quotes else []:
-                st.caption(escape_markdown(q.participant))   # may name a session (project synthesis)
-                show_text(f"“{q.text}”")
-            show_subthemes(theme, quotes=quotes)
+def run_header(view: SynthesisView, *, label: str, details: list[str], stale: str) -> None:
+    """Which run is shown ("Showing <label> <id> · kind · model or mode · `details`…") and whether it is up to date
+    with every included answer (`stale`: what to say when it is not)."""
+    run = view.run
+    st.caption(" · ".join([f"Showing {label} {run.id}", run.kind, run.stats.get("model_label") or run.mode, *details]))
+    if view.up_to_date:
+        st.success("Up to date with every included answer.", icon=":material/check_circle:")
+    else:
+        st.warning(stale, icon=":material/update:")
+
+
+def run_mode(view: SynthesisView | None, *, key: str) -> str:
+    """The mode of the next run ("offline" or "model"), preset to the shown run's."""
+    return st.selectbox("Mode", ["offline", "model"], key=key,
+                        index=1 if view is not None and view.run.mode == "model" else 0,
+                        help="Model mode needs a configured model endpoint; without one the run is offline.")
+
+
+def show_themes(view: SynthesisView, *, quotes: bool, key: str, sort_by: str = "participants", lazy: bool = False,
+                mentions: bool = False, open_quote: Callable[[QuoteView], None] | None = None) -> None:
+    """The themes chart (chart key `key`) and one expander per theme, largest first by `sort_by`: its description and
+    how solid it is, with its pseudonymous quotes and sub-themes when `quotes`. `lazy`: a theme's quotes are drawn
+    only while it is open. `open_quote`: each quote gets an "Open in transcript" button that calls it with the quote,
+    then the whole page runs again. `mentions`: titles count mentions too."""
+    st.plotly_chart(theme_bar(view.themes, view.analysed, sort_by), width="stretch", key=key)
+    st.caption(f"Shares are of the {plural(view.analysed, 'included participant')} who answered. Counts describe "
+               "this sample only. Themes group similar statements and are named in participants' own words; solid or "
+               "tentative says whether re-running on samples of the statements finds them again.")
+    for theme in theme_order(view.themes, sort_by):
+        _theme(theme, quotes, lazy, mentions, open_quote)
+
+
+# With lazy, expanders made with on_change="rerun" know whether they are open, so what is inside runs only when it is:
+# a closed theme costs its title, not its quotes and buttons (the results page's Themes tab sent ~260 elements; now
+# ~40). Each is a fragment, so opening one runs only that theme.
+@st.fragment
+def _theme(theme: ThemeView, quotes: bool, lazy: bool, mentions: bool,
+           open_quote: Callable[[QuoteView], None] | None) -> None:
+    """One theme: its description and how solid it is; its quotes and sub-themes (while it is open, when lazy)."""
+    if st.session_state.pop("quote_opened", False):   # "Open in transcript" clicked in this fragment: the whole page
+        st.rerun()
+    tracked = {"key": f"theme_{theme.theme_id}", "on_change": "rerun"} if lazy else {}
+    with st.expander(theme_title(theme, mentions=mentions), **tracked) as box:
+        show_text(theme.description)
+        show_stability(theme)
+        if lazy and not box.open:
+            return
+        for i, q in enumerate(theme.quotes if quotes else []):
+            st.markdown(f"**{ref_label(q.ref).capitalize()}** · {escape_markdown(q.participant)}")  # may name a session
+            show_text(f"“{q.text}”")
+            if open_quote is not None:
+                st.button("Open in transcript", icon=":material/forum:", key=f"quote_{theme.theme_id}_{i}",
+                          on_click=_open_quote, args=(open_quote, q), type="tertiary")
+        show_subthemes(theme, quotes=quotes)
+
+
+def _open_quote(open_quote: Callable[[QuoteView], None], quote: QuoteView) -> None:
+    open_quote(quote)
+    st.session_state["quote_opened"] = True   # clicked inside a theme's fragment: the whole page must run again
 
 
 def theme_title(theme: ThemeView, *, mentions: bool = False) -> str:

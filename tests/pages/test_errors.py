@@ -69,7 +69,7 @@ def test_an_error_deep_in_the_results_page_is_plain_too(db, creator, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr("core.results.overview", broken)
+    monkeypatch.setattr("core.results.SessionResults.overview", broken)
     caplog.set_level(logging.ERROR)
     at = app("pages/results.py", user=creator, query={"s": s.id}).run()
     assert_plain(at)
