@@ -127,16 +127,16 @@ def test_the_synthesis_runs_in_the_background_and_the_page_shows_its_progress(db
     synthesize(db, [s.id], params=Params(k=4))
     before = synrepo.latest_run(db, s.id)
     release, reached = threading.Event(), threading.Event()
-    real = results.run_synthesis
+    real = results.synthesis.run_synthesis   # what the background thread runs
 
-    def slow_run(db_, user, session_id, **kwargs):
+    def slow_run(db_, session, **kwargs):
         kwargs["progress"](0.35, "Finding themes")
         reached.set()
         assert release.wait(60)
-        return real(db_, user, session_id, **kwargs)
+        return real(db_, session, **kwargs)
 
     monkeypatch.setattr(refresh, "scheduler", refresh.RefreshScheduler(delay=60))
-    monkeypatch.setattr(results, "run_synthesis", slow_run)
+    monkeypatch.setattr(results.synthesis, "run_synthesis", slow_run)
     try:
         assert results.open(db, creator, s.id).start_synthesis()          # returns while the run is still going
         assert reached.wait(30)
@@ -163,7 +163,7 @@ def test_a_failed_background_run_shows_a_plain_message(db, creator, monkeypatch,
         raise RuntimeError("boom in /srv/harmonica/core/secret.py")
 
     monkeypatch.setattr(refresh, "scheduler", refresh.RefreshScheduler(delay=60))
-    monkeypatch.setattr(results, "run_synthesis", broken)
+    monkeypatch.setattr(results.synthesis, "run_synthesis", broken)
     assert results.open(db, creator, s.id).start_synthesis()
     assert refresh.scheduler.wait_idle(30)
     state = results.open(db, creator, s.id).synthesis_progress()
