@@ -23,6 +23,7 @@ TEMPLATES_DIR = DATA_DIR / "templates"
 DEMO_DIR = DATA_DIR / "demo"
 
 log = logging.getLogger(__name__)
+DATABASE_URLS = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def _parse(setting: Setting, text: str) -> Any:
                 raise ValueError(text)
             return text.strip().lower() in _TRUE
         if setting.kind is Path:
+            if setting.name == "HARMONICA_DB" and text.strip().startswith(DATABASE_URLS):
+                return text.strip()   # a PostgreSQL server (core.postgres), not a file
             return Path(text).expanduser()
         parsed = setting.kind(text.strip()) if setting.kind in (int, float) else text
     except ValueError:
@@ -109,7 +112,7 @@ def value(name: str, env: dict[str, str] | None = None, file_values: dict | None
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path
+    db_path: Path | str     # a DuckDB file, or a PostgreSQL URL
     secrets_dir: Path
     base_url: str | None
     openai_api_key: str | None
@@ -153,7 +156,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     db_path = get("HARMONICA_DB")
     return Settings(
         db_path=db_path,
-        secrets_dir=get("HARMONICA_SECRETS_DIR") or db_path.parent / "secrets",
+        secrets_dir=get("HARMONICA_SECRETS_DIR") or (DATA_DIR if isinstance(db_path, str) else db_path.parent)
+        / "secrets",
         base_url=get("HARMONICA_BASE_URL"),
         openai_api_key=None if offline else get("OPENAI_API_KEY"),
         openai_base_url=None if offline else get("OPENAI_BASE_URL"),

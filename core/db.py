@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import duckdb
 
+from core.dialects import DUCKDB
 from core.migrations import apply_migrations
 
 
@@ -38,6 +39,9 @@ def owner_only(path: Path) -> None:
 
 
 class Database:
+    backend = "duckdb"
+    dialect = DUCKDB
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,13 +169,16 @@ _open: dict[Path, Database] = {}
 _open_lock = threading.Lock()
 
 
-def open_database(path: str | Path) -> Database:
-    """The process-wide Database for `path` (opened and migrated on first use)."""
-    key = Path(path).expanduser().resolve()
+def open_database(target: str | Path) -> Database:
+    """The process-wide Database for `target`, a DuckDB file or a PostgreSQL URL (opened and migrated on first use)."""
+    from core.postgres import PostgresDatabase, is_postgres_url
+
+    postgres = is_postgres_url(target)
+    key = target if postgres else Path(target).expanduser().resolve()
     with _open_lock:
         db = _open.get(key)
         if db is None:
-            db = _open[key] = Database(key)
+            db = _open[key] = PostgresDatabase(target) if postgres else Database(key)
         return db
 
 

@@ -1,6 +1,12 @@
-"""Shared fixtures: every test gets its own DuckDB file and secrets folder in a temp dir."""
+"""Shared fixtures: every test gets its own database (a DuckDB file in a temp dir, or for the tests marked
+`both_backends` also a fresh PostgreSQL database) and secrets folder."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -29,9 +35,41 @@ def fresh_model_gates():
     yield
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_backends` run once on DuckDB and once on PostgreSQL."""
+    if "db_path" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", ["duckdb", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def db_path(tmp_path, monkeypatch):
-    path = tmp_path / "harmonica.duckdb"
+def backend(request) -> str:
+    return getattr(request, "param", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL server per test process (CI requires one; elsewhere its tests skip without it)."""
+    from tests.pg import Cluster, binaries
+
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required in CI (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed")
+    # Not under pytest's temp dir: the server runs as the `postgres` user, who cannot enter root's 0700 folders.
+    folder = Path(tempfile.mkdtemp(prefix="harmonica-pg-"))
+    cluster = Cluster(folder).start()
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch, backend, request):
+    """The configured database: a DuckDB file's path, or a new PostgreSQL database's URL."""
+    if backend == "duckdb":
+        path = tmp_path / "harmonica.duckdb"
+    else:
+        path = request.getfixturevalue("pg_cluster").new_database()
     monkeypatch.setenv("HARMONICA_DB", str(path))
     monkeypatch.setenv("HARMONICA_SECRETS_DIR", str(tmp_path / "secrets"))
     monkeypatch.setenv("HARMONICA_BACKUP_EVERY_H", "0")   # no snapshot at each test's first page run

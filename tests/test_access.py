@@ -47,6 +47,8 @@ from core.sharing import (
 )
 from tests.helpers import BRIEF, LONG, grant, launched_session
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def carol(db, creator):

@@ -33,6 +33,8 @@ from core.repos.login_failures import login_failures
 from tests.helpers import database_before
 from tests.pages.apptest import app, texts
 
+pytestmark = pytest.mark.both_backends
+
 MIX_PASSWORD = "mixed case pw"
 
 

@@ -2,6 +2,8 @@ import pytest
 
 from core.accounts import RegistrationError, authenticate, credentials, register, reset_password
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_first_user_is_admin_and_password_is_hashed(db):
     first = register(db, "alice", "alice@example.org", "Alice", "correct horse", "correct horse")

@@ -7,6 +7,8 @@ from core.accounts import delete_account
 from core.apikeys import ApiKeyError
 from core.repos.audit import audit_frame
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_a_key_is_shown_once_and_stored_only_as_its_hash(db, creator, db_path):
     plain, key = apikeys.create_key(db, creator, "  my   agent ")

@@ -16,6 +16,8 @@ from core.synthesis.summary import SummaryTheme, templated_summary
 from tests.audience_data import PLAN, populate, said
 from tests.helpers import grant, launched_session
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture(autouse=True)
 def no_background_synthesis(monkeypatch):

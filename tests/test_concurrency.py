@@ -1,8 +1,12 @@
 import threading
 
+import pytest
+
 from core import conversation
 from core.repos import participants as prepo
 from tests.helpers import LONG, launched_session
+
+pytestmark = pytest.mark.both_backends
 
 THREADS = 20
 TURNS = 3

@@ -9,6 +9,8 @@ from core.repos import participants as prepo
 from core.sessions import set_status
 from tests.helpers import LONG, launched_session
 
+pytestmark = pytest.mark.both_backends
+
 
 def kinds(db, token):
     return [(m.role, m.kind, m.step) for m in conversation.load_chat(db, token).messages]

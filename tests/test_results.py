@@ -11,6 +11,8 @@ from core.sharing import remove_member, set_visibility
 from core.synthesis.pipeline import synthesize
 from tests.helpers import LONG, grant, launched_session
 
+pytestmark = pytest.mark.both_backends
+
 ANSWERS = [
     "Deploys are painfully slow and the deploy pipeline breaks every week.",
     "Our deploy pipeline is slow; meetings also eat the whole afternoon.",

@@ -25,6 +25,8 @@ from core.sessions import (
 from core.templates import load_templates
 from tests.helpers import BRIEF, LONG, launched_session
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_create_from_blank_brief_generates_guide_version_1(db, creator):
     s = create_session(db, creator, BRIEF)

@@ -47,8 +47,8 @@ SQL = """
             type VARCHAR NOT NULL,
             required BOOLEAN NOT NULL DEFAULT FALSE,
             options VARCHAR NOT NULL DEFAULT '[]',   -- JSON list for choice fields
-            min_value DOUBLE,
-            max_value DOUBLE,
+            min_value DOUBLE PRECISION,
+            max_value DOUBLE PRECISION,
             PRIMARY KEY (session_id, key)
         );
         CREATE TABLE participants (

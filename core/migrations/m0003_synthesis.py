@@ -39,7 +39,7 @@ SQL = """
             mentions INTEGER NOT NULL,
             sentiment VARCHAR NOT NULL,            -- JSON {"positive": n, "neutral": n, "negative": n}
             quotes VARCHAR NOT NULL,               -- JSON list of statement ids, best first
-            centroid BLOB,
+            centroid BYTEA,
             origin VARCHAR NOT NULL DEFAULT 'cluster',  -- cluster | edit
             PRIMARY KEY (run_id, theme_id)
         );
@@ -57,20 +57,20 @@ SQL = """
             text VARCHAR NOT NULL,
             content_hash VARCHAR NOT NULL,
             theme_id VARCHAR,
-            score DOUBLE NOT NULL,
+            score DOUBLE PRECISION NOT NULL,
             sentiment VARCHAR NOT NULL,
             PRIMARY KEY (run_id, statement_id)
         );
         CREATE TABLE synthesis_models (
             id VARCHAR PRIMARY KEY,
             embedder VARCHAR NOT NULL,
-            state BLOB NOT NULL,                   -- pickled fitted TF-IDF + LSA (our own data only)
+            state BYTEA NOT NULL,                   -- pickled fitted TF-IDF + LSA (our own data only)
             created_at TIMESTAMP NOT NULL
         );
         CREATE TABLE statement_embeddings (
             embedder VARCHAR NOT NULL,
             content_hash VARCHAR NOT NULL,
-            vector BLOB NOT NULL,                  -- float32 little-endian
+            vector BYTEA NOT NULL,                  -- float32 little-endian
             created_at TIMESTAMP NOT NULL,
             PRIMARY KEY (embedder, content_hash)
         );

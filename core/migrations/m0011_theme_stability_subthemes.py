@@ -8,7 +8,7 @@ within its theme, NULL when none. A theme of origin 'other' holds the statements
 """
 
 SQL = """
-        ALTER TABLE synthesis_themes ADD COLUMN stability DOUBLE;
+        ALTER TABLE synthesis_themes ADD COLUMN stability DOUBLE PRECISION;
         ALTER TABLE synthesis_themes ADD COLUMN subthemes VARCHAR DEFAULT '[]';
         ALTER TABLE synthesis_statements ADD COLUMN subtheme_id VARCHAR;
         """

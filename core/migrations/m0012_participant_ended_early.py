@@ -13,5 +13,5 @@ SQL = """
               SELECT 1 FROM messages m JOIN guide_versions g
                 ON g.session_id = participants.session_id AND g.version = participants.guide_version
               WHERE m.participant_id = participants.id AND m.role = 'participant'
-                AND m.step = json_array_length(g.steps) - 1);
+                AND m.step = json_array_length(CAST(g.steps AS JSON)) - 1);
         """

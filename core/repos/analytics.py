@@ -20,9 +20,10 @@ import pandas as pd
 from core.db import Database, fetch_in
 from core.repos.participants import STATUS_SHOWN
 
-WORDS = r"[\p{L}\p{N}_]+"
-# Words of a message: stored when it is written (m0010), counted here for rows written without it.
-MESSAGE_WORDS = f"coalesce(m.words, len(regexp_extract_all(m.content, '{WORDS}')))"
+
+def _message_words(db: Database) -> str:
+    """SQL for the words of message `m`: stored when it is written (m0010), counted for rows written without it."""
+    return f"coalesce(m.words, {db.dialect.word_count('m.content')})"
 
 
 def _in(values: list[str]) -> str:
@@ -48,7 +49,7 @@ def median_answer_words(db: Database, session_id: str) -> float:
     """Median word count of real participants' answers (0 when there is none)."""
     row = db.fetchone(
         f"""
-        SELECT median({MESSAGE_WORDS})
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {_message_words(db)})
         FROM messages m JOIN participants p ON p.id = m.participant_id
         WHERE p.session_id = ? AND NOT p.simulated AND m.role = 'participant' AND m.kind = 'answer'
         """,
@@ -89,7 +90,7 @@ def coverage_counts(db: Database, session_id: str, step_items: pd.DataFrame, thi
                 WITH best AS (
                     SELECT m.participant_id, s.item,
                            max(CASE WHEN m.kind = 'skip' THEN 1
-                                    WHEN {MESSAGE_WORDS} < ? THEN 2
+                                    WHEN {_message_words(db)} < ? THEN 2
                                     ELSE 3 END) AS level
                     FROM messages m JOIN participants p ON p.id = m.participant_id
                     JOIN step_items s ON s.session_id = p.session_id AND s.guide_version = p.guide_version
@@ -122,7 +123,7 @@ def answers_digest(db: Database, session_ids: list[str], prefix: str, include_si
     where = (f"p.session_id IN ({_in(session_ids)}) AND m.role = 'participant' AND m.kind = 'answer' "
              "AND p.included AND (? OR NOT p.simulated)")
     params = [*session_ids, include_simulated]
-    fingerprint = db.fetchone(f"SELECT count(*), sum(hash(m.id)) FROM messages m "
+    fingerprint = db.fetchone(f"SELECT count(*), {db.dialect.hash_sum('m.id')} FROM messages m "
                               f"JOIN participants p ON p.id = m.participant_id WHERE {where}", params)
     key = (str(db.path), tuple(session_ids), prefix, include_simulated, fingerprint[0], str(fingerprint[1]))
     with _digests_lock:
@@ -140,7 +141,7 @@ def answers_digest(db: Database, session_ids: list[str], prefix: str, include_si
 def _answers_digest(db: Database, where: str, params: list, prefix: str) -> str:
     row = db.fetchone(
         f"""
-        SELECT sha256(? || coalesce(string_agg(m.id || chr(0) || m.content || chr(1), '' ORDER BY m.id), ''))
+        SELECT {db.dialect.answers_sha256("m.id", "m.content")}
         FROM messages m JOIN participants p ON p.id = m.participant_id WHERE {where}
         """,
         [prefix, *params],

@@ -138,9 +138,11 @@ def append_message(db: Database, participant_id: str, role: str, kind: str, step
     """Append a message (committed before this returns); optionally update the participant in the same transaction.
 
     With `after_seq`, the message is written only if the conversation's last message is still that one,
-    checked inside the write lock: two submits racing from one participant cannot both be stored.
+    checked inside the write lock (and, on PostgreSQL, the participant's row lock, which holds across processes):
+    two submits racing from one participant cannot both be stored.
     """
     with db.write() as cur:
+        cur.execute(f"SELECT id FROM participants WHERE id = ?{db.dialect.row_lock}", [participant_id])
         seq = cur.execute(
             "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE participant_id = ?", [participant_id]
         ).fetchone()[0]
@@ -209,7 +211,7 @@ def delete_participant_rows(db: Database, participant_id: str) -> None:
     """
     tables = [r[0] for r in db.fetchall(
         "SELECT table_name FROM information_schema.columns WHERE column_name = 'participant_id' "
-        "AND table_schema = 'main' ORDER BY table_name")]
+        "AND table_schema = current_schema() ORDER BY table_name")]
     for table in tables:
         with db.write() as cur:
             if table in KEEP_WITHOUT_PARTICIPANT:

@@ -206,8 +206,8 @@ def delete_session_rows(db: Database, session_id: str) -> None:
 
     def tables_with(column: str) -> list[str]:
         return [r[0] for r in db.fetchall(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = ? AND table_schema = 'main' "
-            "ORDER BY table_name", [column])]
+            "SELECT table_name FROM information_schema.columns WHERE column_name = ? "
+            "AND table_schema = current_schema() ORDER BY table_name", [column])]
 
     in_session = "SELECT id FROM participants WHERE session_id = ?"
     for table in tables_with("participant_id"):
