@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -102,6 +102,10 @@ class Database:
                 raise
             finally:
                 cur.close()
+
+    def exclusive(self, name: str) -> AbstractContextManager:
+        """Held by one process at a time: a no-op here, since one process owns the file (PostgreSQL: a lock)."""
+        return nullcontext()
 
     def fetchall(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
         with self.read() as cur:

@@ -160,6 +160,16 @@ class PostgresDatabase:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield Cursor(cur)
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Held by one process at a time across every replica (a session-level advisory lock on one connection)."""
+        with self._pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [name])
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+
     def fetchall(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
         with self.read() as cur:
             return cur.execute(sql, params).fetchall()

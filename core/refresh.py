@@ -142,7 +142,8 @@ class RefreshScheduler:
         try:
             # The database may have been closed meanwhile (tests, shutdown): then there is nothing to do.
             if dbmod._open.get(db.path) is db:
-                job()
+                with db.exclusive(f"synthesis of {session_id}"):   # one run per session across replicas too
+                    job()
                 self.runs += 1
         except Exception as exc:  # never propagate into anyone's page; the results page offers a manual re-run
             from core.errors import JOB_FAILED, report

@@ -1,0 +1,88 @@
+"""The PostgreSQL backend: what it adapts (placeholders, bulk loads), that migrations build the same schema as on
+DuckDB, and the guarantees that must hold across processes (two pools stand for two replicas)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import psycopg
+import pytest
+
+from core.db import Database
+from core.postgres import PostgresDatabase, to_psycopg
+from core.repos import participants as prepo
+from tests.helpers import launched_session
+
+
+@pytest.fixture
+def pg(pg_cluster):
+    db = PostgresDatabase(pg_cluster.new_database(), pool_size=3)
+    yield db
+    db.close()
+
+
+def test_placeholders_become_psycopgs_and_literals_stay_as_written():
+    assert to_psycopg("SELECT ? FROM t WHERE a = '?' AND b LIKE 'x%' AND c = ?") == \
+        "SELECT %s FROM t WHERE a = '?' AND b LIKE 'x%' AND c = %s"
+    assert to_psycopg("SELECT 5 % ?, 'it''s ?'") == "SELECT 5 %% %s, 'it''s ?'"
+
+
+def test_a_registered_frame_reads_back_as_the_same_values(pg):
+    when = dt.datetime(2026, 12, 1, 9, 30, 15, 123456)
+    frame = pd.DataFrame({"id": ["a", "b"], "n": [1, 2], "x": [0.5, float("nan")], "flag": [True, False],
+                          "at": [when, pd.NaT], "blob": [b"\x00\x01", None], "note": ["50% 'quoted' ?", None]})
+    with pg.write() as cur:
+        cur.execute("CREATE TABLE t (id TEXT, n BIGINT, x DOUBLE PRECISION, flag BOOLEAN, at TIMESTAMP, blob BYTEA, "
+                    "note TEXT)")
+        cur.register("incoming", frame)
+        cur.execute("INSERT INTO t SELECT * FROM incoming")
+        cur.unregister("incoming")
+    rows = pg.fetchall("SELECT id, n, x, flag, at, blob, note FROM t ORDER BY id")
+    assert rows == [("a", 1, 0.5, True, when, b"\x00\x01", "50% 'quoted' ?"), ("b", 2, None, False, None, None, None)]
+
+
+def test_migrations_build_the_same_tables_and_columns_on_both(pg, tmp_path):
+    def columns(db) -> set[tuple[str, str]]:
+        return set(db.fetchall("SELECT table_name, column_name FROM information_schema.columns "
+                               "WHERE table_schema = current_schema()"))
+
+    duck = Database(tmp_path / "h.duckdb")
+    assert columns(pg) == columns(duck)
+    assert pg.fetchall("SELECT version FROM schema_migrations ORDER BY 1") == \
+        duck.fetchall("SELECT version FROM schema_migrations ORDER BY 1")
+    duck.close()
+
+
+def test_exclusive_is_held_against_every_other_connection(pg, pg_cluster):
+    other = psycopg.connect(pg.url, autocommit=True)
+    try_lock = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+    with pg.exclusive("synthesis of s1"):
+        assert other.execute(try_lock, ["synthesis of s1"]).fetchone() == (False,)
+        assert other.execute(try_lock, ["synthesis of s2"]).fetchone() == (True,)   # another session's is free
+    assert other.execute(try_lock, ["synthesis of s1"]).fetchone() == (True,)
+    other.close()
+
+
+def test_a_second_replica_cannot_append_while_the_first_holds_the_conversation(pg, pg_cluster, creator_on):
+    session, participant = creator_on(pg)
+    # Another replica, which gives up waiting for a row lock at once instead of blocking the test.
+    impatient = PostgresDatabase(pg.url + "&options=-c%20lock_timeout%3D50", pool_size=1)
+    with pg.write() as cur:   # replica 1, mid-append: holds the participant's row
+        cur.execute(f"SELECT id FROM participants WHERE id = ?{pg.dialect.row_lock}", [participant.id])
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            prepo.append_message(impatient, participant.id, "participant", "answer", 0, "hello", after_seq=1)
+    impatient.close()
+
+
+@pytest.fixture
+def creator_on():
+    from core.accounts import register
+    from core.conversation import join
+
+    def make(db):
+        user = register(db, "alice", "alice@example.org", "Alice", "correct horse", "correct horse")
+        session = launched_session(db, user)
+        return session, join(db, session.id)
+
+    return make
