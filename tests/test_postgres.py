@@ -4,6 +4,8 @@ DuckDB, and the guarantees that must hold across processes (two pools stand for 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pandas as pd
 import psycopg
@@ -64,15 +66,41 @@ def test_exclusive_is_held_against_every_other_connection(pg, pg_cluster):
     other.close()
 
 
-def test_a_second_replica_cannot_append_while_the_first_holds_the_conversation(pg, pg_cluster, creator_on):
-    session, participant = creator_on(pg)
-    # Another replica, which gives up waiting for a row lock at once instead of blocking the test.
-    impatient = PostgresDatabase(pg.url + "&options=-c%20lock_timeout%3D50", pool_size=1)
-    with pg.write() as cur:   # replica 1, mid-append: holds the participant's row
+def test_two_replicas_answering_the_same_turn_store_one_answer(pg, creator_on):
+    """Replica 1 is mid-append (row locked, its answer written, not committed) when replica 2 appends after the same
+    message: replica 2 waits, then sees the conversation moved on (StaleConversation), not a duplicate-key error."""
+    _, participant = creator_on(pg)
+    replica2 = PostgresDatabase(pg.url, pool_size=1)
+    outcome: list[BaseException | None] = []
+
+    def answer_on_replica2() -> None:
+        try:
+            prepo.append_message(replica2, participant.id, "participant", "answer", 0, "second tab", after_seq=1)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+
+    with pg.write() as cur:
         cur.execute(f"SELECT id FROM participants WHERE id = ?{pg.dialect.row_lock}", [participant.id])
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            prepo.append_message(impatient, participant.id, "participant", "answer", 0, "hello", after_seq=1)
-    impatient.close()
+        cur.execute("INSERT INTO messages (id, participant_id, seq, role, kind, step, content, tokens, source, "
+                    "created_at, words) VALUES ('m-first', ?, 2, 'participant', 'answer', 0, 'first tab', 2, "
+                    "'offline', now(), 2)", [participant.id])
+        thread = threading.Thread(target=answer_on_replica2)
+        thread.start()
+        _until_a_backend_waits_for_a_lock(pg.url)
+    thread.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], prepo.StaleConversation), outcome
+    assert [m.content for m in prepo.list_messages(pg, participant.id)][1:] == ["first tab"]
+    replica2.close()
+
+
+def _until_a_backend_waits_for_a_lock(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as watcher:
+        for _ in range(1000):
+            if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("replica 2 never waited for the conversation")
 
 
 @pytest.fixture
