@@ -16,15 +16,31 @@ from core.synthesis_cli import add_commands as add_synthesis_commands
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     db = _db()
-    print(f"Database ready: {db.path}")
+    print(f"Database ready: {db.label}")
+    return 0
+
+
+def cmd_copy_db(args: argparse.Namespace) -> int:
+    from core.copy_db import CopyError, copy_database
+    from core.db import open_database
+
+    source, target = open_database(args.source), open_database(args.target)
+    try:
+        report = copy_database(source, target, say=print)
+    except CopyError as exc:
+        print(f"Copy failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Copied {report.rows} rows in {report.tables} tables from {source.label} to {target.label} "
+          f"in {report.seconds:.1f} s; every table's row count and checksum match.")
     return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from core.demo import seed_demo
 
-    result = seed_demo(_db(), participants=args.participants)
-    print(f"Demo session with {result.participants} finished participants created in {settings().db_path}")
+    db = _db()
+    result = seed_demo(db, participants=args.participants)
+    print(f"Demo session with {result.participants} finished participants created in {db.label}")
     print(f"Sign in as   username: {result.username}   password: {result.password}")
     print(f"Session id: {result.session_id}")
     return 0
@@ -93,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Harmonica command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+    copy = sub.add_parser("copy-db", help="copy every row from one database into an empty one (DuckDB file or "
+                          "postgresql:// URL, either way), verified by row counts and checksums")
+    copy.add_argument("source", help="the database to copy from (left unchanged)")
+    copy.add_argument("target", help="an empty database to copy into (created and migrated if need be)")
+    copy.set_defaults(func=cmd_copy_db)
     seed = sub.add_parser("seed-demo", help="create a demo account, session and finished participants")
     seed.add_argument("--participants", type=int, default=30, help="simulated participants (default 30)")
     seed.set_defaults(func=cmd_seed_demo)

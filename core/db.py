@@ -63,6 +63,11 @@ class Database:
         with self.write() as cur:
             apply_migrations(cur)
 
+    @property
+    def label(self) -> str:
+        """How to name this database to people."""
+        return str(self.path)
+
     def _private_wal(self) -> None:
         """Create the write-ahead log empty and owner-only before DuckDB does (with the umask) on a write.
 

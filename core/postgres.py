@@ -53,7 +53,7 @@ def _column_type(values: pd.Series) -> str:
         return "DOUBLE PRECISION"
     if kind == "M":
         return "TIMESTAMP"
-    sample = next((v for v in values if v is not None and v is not pd.NaT and v == v), None)
+    sample = next((v for v in values if _plain(v) is not None), None)
     if isinstance(sample, (bytes, bytearray, memoryview)):
         return "BYTEA"
     if isinstance(sample, bool):
@@ -68,8 +68,8 @@ def _column_type(values: pd.Series) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A DataFrame cell as a value psycopg adapts (numpy scalars, pandas timestamps and NaN/NaT as Python's)."""
-    if value is None or value is pd.NaT:
+    """A DataFrame cell as a value psycopg adapts (numpy scalars, pandas timestamps and NaN/NaT/NA as Python's)."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float) and value != value:
         return None
@@ -148,6 +148,11 @@ class PostgresDatabase:
         with self.write() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('harmonica migrations'))")  # one migrator at a time
             apply_migrations(cur)
+
+    @property
+    def label(self) -> str:
+        """The URL without its password, to name this database to people."""
+        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", self.url)
 
     @contextmanager
     def read(self) -> Iterator[Cursor]:
