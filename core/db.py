@@ -90,8 +90,9 @@ class Database:
             cur.close()
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside a transaction, committed on success and rolled back on error."""
+    def write(self, serial: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside a transaction, committed on success and rolled back on error. `serial` names writes that
+        must run one at a time (on PostgreSQL across replicas); here every write already does, under one lock."""
         with self._write_lock:
             self._private_wal()
             cur = self._conn.cursor()

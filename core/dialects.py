@@ -1,7 +1,8 @@
 """What differs between the two SQL engines, said once: the repositories ask `db.dialect` for these few pieces.
 
 Everything else is SQL both DuckDB and PostgreSQL accept (the tests run the repositories on both). Placeholders,
-bulk loads and DataFrames of results are adapted by the PostgreSQL backend itself (core/postgres.py).
+bulk loads, DataFrames of results and serialised writes (`db.write(serial=...)`) are handled by the PostgreSQL
+backend itself (core/postgres.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ POSTGRES_WORD = r"[[:alnum:]_]+"
 @dataclass(frozen=True)
 class Dialect:
     name: str
-    # Appended to a SELECT of the row a write depends on: PostgreSQL locks it until the transaction ends, across
-    # processes; DuckDB has no row locks, and its one writer per process (core.db) already serialises the check.
-    row_lock: str
 
     def word_count(self, text: str) -> str:
         """SQL counting the words of the text expression `text`."""
@@ -42,5 +40,5 @@ class Dialect:
                 "''::bytea)), 'hex')")
 
 
-DUCKDB = Dialect("duckdb", row_lock="")
-POSTGRES = Dialect("postgresql", row_lock=" FOR UPDATE")
+DUCKDB = Dialect("duckdb")
+POSTGRES = Dialect("postgresql")

@@ -145,8 +145,7 @@ class PostgresDatabase:
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure,
                                     kwargs={"autocommit": True}, open=True)
         self.closed = False
-        with self.write() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('harmonica migrations'))")  # one migrator at a time
+        with self.write(serial="migrations") as cur:   # replicas starting together migrate once
             apply_migrations(cur)
 
     @property
@@ -160,9 +159,13 @@ class PostgresDatabase:
             yield Cursor(cur)
 
     @contextmanager
-    def write(self) -> Iterator[Cursor]:
-        """A cursor inside a transaction, committed on success and rolled back on error."""
+    def write(self, serial: str | None = None) -> Iterator[Cursor]:
+        """A cursor inside a transaction, committed on success and rolled back on error. Writes naming the same
+        `serial` run one at a time across every replica (a transaction-level advisory lock): a write that reads
+        before it writes (the next sequence number, a check) sees what the previous one committed."""
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if serial is not None:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [serial])
             yield Cursor(cur)
 
     @contextmanager

@@ -67,8 +67,9 @@ def test_exclusive_is_held_against_every_other_connection(pg, pg_cluster):
 
 
 def test_two_replicas_answering_the_same_turn_store_one_answer(pg, creator_on):
-    """Replica 1 is mid-append (row locked, its answer written, not committed) when replica 2 appends after the same
-    message: replica 2 waits, then sees the conversation moved on (StaleConversation), not a duplicate-key error."""
+    """Replica 1 is mid-append (the conversation's write serialised, its answer written, not committed) when replica 2
+    appends after the same message: replica 2 waits, then sees the conversation moved on (StaleConversation), not
+    a duplicate-key error."""
     _, participant = creator_on(pg)
     replica2 = PostgresDatabase(pg.url, pool_size=1)
     outcome: list[BaseException | None] = []
@@ -80,8 +81,7 @@ def test_two_replicas_answering_the_same_turn_store_one_answer(pg, creator_on):
         except BaseException as exc:  # noqa: BLE001 - the test inspects it
             outcome.append(exc)
 
-    with pg.write() as cur:
-        cur.execute(f"SELECT id FROM participants WHERE id = ?{pg.dialect.row_lock}", [participant.id])
+    with pg.write(serial=f"conversation {participant.id}") as cur:
         cur.execute("INSERT INTO messages (id, participant_id, seq, role, kind, step, content, tokens, source, "
                     "created_at, words) VALUES ('m-first', ?, 2, 'participant', 'answer', 0, 'first tab', 2, "
                     "'offline', now(), 2)", [participant.id])

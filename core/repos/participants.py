@@ -57,8 +57,9 @@ def insert_participant(db: Database, session_id: str, guide_version: int, status
                        external_id: str | None = None) -> Participant:
     """Create a participant together with their form answers, in one transaction. With `external_id` (a client's
     own name for the participant, e.g. through the API), the one already holding it is returned instead: the check
-    and the insert share the write lock, so two first requests at once still make one participant."""
-    with db.write() as cur:
+    and the insert run serialised per session (so do the participant numbers), so two first requests at once still
+    make one participant."""
+    with db.write(serial=f"participants of {session_id}") as cur:
         if external_id is not None:
             row = cur.execute(f"SELECT {_P_COLUMNS} FROM participants WHERE id = (SELECT participant_id FROM "
                               "client_participants WHERE session_id = ? AND client_id = ?)",
@@ -138,11 +139,10 @@ def append_message(db: Database, participant_id: str, role: str, kind: str, step
     """Append a message (committed before this returns); optionally update the participant in the same transaction.
 
     With `after_seq`, the message is written only if the conversation's last message is still that one,
-    checked inside the write lock (and, on PostgreSQL, the participant's row lock, which holds across processes):
-    two submits racing from one participant cannot both be stored.
+    checked in a write serialised per conversation (across replicas on PostgreSQL): two submits racing from one
+    participant cannot both be stored.
     """
-    with db.write() as cur:
-        cur.execute(f"SELECT id FROM participants WHERE id = ?{db.dialect.row_lock}", [participant_id])
+    with db.write(serial=f"conversation {participant_id}") as cur:
         seq = cur.execute(
             "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE participant_id = ?", [participant_id]
         ).fetchone()[0]

@@ -135,7 +135,7 @@ def list_sessions_with_stats(db: Database, session_ids: list[str]) -> list[dict]
 
 def add_guide_version(db: Database, session_id: str, steps: list[Step], note: str, source: str) -> int:
     """Store a new guide version and make it the session's current one; return its number."""
-    with db.write() as cur:
+    with db.write(serial=f"guide of {session_id}") as cur:
         version = cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM guide_versions WHERE session_id = ?", [session_id]
         ).fetchone()[0]

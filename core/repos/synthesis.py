@@ -300,7 +300,7 @@ def _edit(row: tuple) -> Edit:
 
 def add_edit(db: Database, scope: str, op: str, payload: dict, user_id: str | None,
              run_id: str | None = None) -> Edit:
-    with db.write() as cur:
+    with db.write(serial=f"codebook of {scope}") as cur:
         seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM codebook_edits WHERE scope = ?", [scope]).fetchone()[0]
         now = utcnow()
         edit = Edit(new_id(), seq, op, payload, user_id, now, "applied", "", (), run_id, now)
@@ -339,7 +339,7 @@ def record_edit_statuses(db: Database, scope: str, run_id: str, outcomes: dict[s
 
 def reapply_edit(db: Database, scope: str, edit_id: str, payload: dict, run_id: str | None) -> None:
     """A person re-applied a pending edit to themes they chose: new snapshot, applied, replayed last (new seq)."""
-    with db.write() as cur:
+    with db.write(serial=f"codebook of {scope}") as cur:
         seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM codebook_edits WHERE scope = ?", [scope]).fetchone()[0]
         cur.execute("UPDATE codebook_edits SET payload = ?, seq = ?, status = 'applied', note = '', candidates = '[]', "
                     "run_id = ?, updated_at = ? WHERE scope = ? AND id = ?",
