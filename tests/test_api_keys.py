@@ -1,10 +1,13 @@
 """API keys: shown once, stored as a hash, listed with prefix and last use, revoked; a key acts as its user."""
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from core import apikeys
 from core.accounts import delete_account
 from core.apikeys import ApiKeyError
+from core.repos import api_keys as keyrepo
 from core.repos.audit import audit_frame
 
 pytestmark = pytest.mark.both_backends
@@ -59,3 +62,13 @@ def test_a_deleted_account_s_keys_stop_working(db, creator, other_user):
     plain, _ = apikeys.create_key(db, other_user, "bob's script")
     delete_account(db, other_user, "battery staple")
     assert apikeys.user_for_key(db, plain) is None
+
+
+def test_the_rate_limit_counts_a_keys_requests_in_the_last_minute(db):
+    t0 = datetime(2026, 12, 1, 9, 0, 0)
+    admitted = [keyrepo.admit_request(db, "k1", 3, t0 + timedelta(seconds=s)) for s in (0, 10, 20)]
+    assert admitted == [None, None, None]
+    assert keyrepo.admit_request(db, "k1", 3, t0 + timedelta(seconds=30)) == t0 + timedelta(seconds=60)
+    assert keyrepo.admit_request(db, "k2", 3, t0 + timedelta(seconds=30)) is None     # per key
+    assert keyrepo.admit_request(db, "k1", 3, t0 + timedelta(seconds=61)) is None     # the first left the window
+    assert keyrepo.admit_request(db, "k1", 3, t0 + timedelta(seconds=62)) == t0 + timedelta(seconds=70)

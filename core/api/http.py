@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -21,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core import apikeys
+from core.clock import utcnow
 from core.config import live, settings
 from core.db import Database, configured_database
 from core.errors import report
 from core.permissions import AccessDenied
+from core.repos import api_keys as apikeys_repo
 from core.repos.api_keys import ApiKey
 from core.repos.audit import insert_audit
 from core.repos.users import User
@@ -63,27 +62,14 @@ class Call:
     base_url: str = ""      # HARMONICA_BASE_URL, else the address the client used: for links people can open
 
 
-class RateLimiter:
-    """At most `per_minute` requests per key in any 60 s (a sliding window of request times)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._seen: dict[str, deque[float]] = {}
-
-    def check(self, key_id: str, per_minute: int, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._seen.setdefault(key_id, deque())
-            while seen and seen[0] <= now - 60:
-                seen.popleft()
-            if len(seen) >= per_minute:
-                wait = max(1, math.ceil(seen[0] + 60 - now))
-                raise ApiError(429, "rate_limited", f"Rate limit exceeded. Try again in {wait} seconds.",
-                               {"Retry-After": str(wait)})
-            seen.append(now)
-
-
-limiter = RateLimiter()
+def check_rate(db: Database, key_id: str, per_minute: int) -> None:
+    """At most `per_minute` requests per key in any 60 s, counted in the database (so across every replica)."""
+    now = utcnow()
+    free_at = apikeys_repo.admit_request(db, key_id, per_minute, now)
+    if free_at is not None:
+        wait = max(1, math.ceil((free_at - now).total_seconds()))
+        raise ApiError(429, "rate_limited", f"Rate limit exceeded. Try again in {wait} seconds.",
+                       {"Retry-After": str(wait)})
 
 
 def per_minute() -> int:
@@ -125,7 +111,7 @@ def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitab
         try:
             db = configured_database()   # the pages' Database: same write lock, same file
             user, key = await run_in_threadpool(_authenticate, db, request)
-            limiter.check(key.id, per_minute())
+            await run_in_threadpool(check_rate, db, key.id, per_minute())
             base = (settings().base_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
             call = Call(db, user, key, dict(request.path_params), dict(request.query_params),
                         await _json_body(request), base)

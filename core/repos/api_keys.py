@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.clock import utcnow
 from core.db import Database
@@ -57,3 +57,17 @@ def touch(db: Database, key_id: str) -> None:
 def revoke(db: Database, key_id: str) -> None:
     with db.write() as cur:
         cur.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [utcnow(), key_id])
+
+
+def admit_request(db: Database, key_id: str, per_minute: int, now: datetime) -> datetime | None:
+    """Record a request by the key unless it made `per_minute` in the minute before `now`: then nothing is recorded
+    and the answer is when the oldest of them leaves the window. Serialised per key, so replicas count together."""
+    with db.write(serial=f"api requests of {key_id}") as cur:
+        cur.execute("DELETE FROM api_requests WHERE key_id = ? AND requested_at <= ?",
+                    [key_id, now - timedelta(minutes=1)])
+        count, oldest = cur.execute("SELECT count(*), min(requested_at) FROM api_requests WHERE key_id = ?",
+                                    [key_id]).fetchone()
+        if count >= per_minute:
+            return oldest + timedelta(minutes=1)
+        cur.execute("INSERT INTO api_requests VALUES (?, ?)", [key_id, now])
+    return None
