@@ -16,7 +16,7 @@ from core.repos import projects as projrepo
 from core.repos import users as urepo
 from core.repos.app_settings import get_setting, set_setting
 from core.repos.audit import audit_frame, insert_audit
-from core.repos.login_failures import login_failures, set_login_failures
+from core.repos.login_failures import add_login_failure, clear_login_failures, login_failures
 from core.repos.users import User, canonical_username
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
@@ -127,7 +127,7 @@ def reset_password(db: Database, username: str, actor: User | None = None, tempo
         raise PermissionError("Only administrators can reset passwords.")
     password = secrets.token_urlsafe(12)
     urepo.set_password_hash(db, user.id, hash_password(password), must_change=temporary)
-    set_login_failures(db, user.username, 0)
+    clear_login_failures(db, user.username)
     insert_audit(db, actor.id if actor else None, "user.reset_password", "user", user.id,
                        {"username": user.username})
     return password
@@ -184,8 +184,10 @@ def record_login_result(db: Database, username: str, success: bool) -> None:
     username = canonical_username(username)
     if urepo.get_by_username(db, username) is None:
         return  # never store names of accounts that do not exist
-    failures = 0 if success else login_failures(db).get(username, (0, None))[0] + 1
-    set_login_failures(db, username, failures)
+    if success:
+        clear_login_failures(db, username)
+    else:
+        add_login_failure(db, username)
 
 
 CLOCK_SKEW_SECONDS = 60

@@ -114,3 +114,23 @@ def creator_on():
         return session, join(db, session.id)
 
     return make
+
+
+def test_failed_sign_ins_on_two_replicas_at_once_all_count(pg):
+    from core.repos.login_failures import add_login_failure, login_failures
+
+    replica2 = PostgresDatabase(pg.url, pool_size=2)
+    go = threading.Barrier(2)
+
+    def fail_ten_times(db) -> None:
+        go.wait()
+        for _ in range(10):
+            add_login_failure(db, "alice")
+
+    threads = [threading.Thread(target=fail_ten_times, args=(db,)) for db in (pg, replica2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert login_failures(pg)["alice"][0] == 20
+    replica2.close()

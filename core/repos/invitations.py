@@ -63,9 +63,10 @@ def claim_invitation(db: Database, invitation_id: str, user_id: str, now: dateti
     """Accept a pending, unexpired invitation for `user_id` and grant its role, in one transaction.
 
     False (and nothing changed) when it was already answered, revoked or expired: the status is read and
-    written under the database's single write lock, so a code is claimed once even by concurrent requests.
+    written in one write serialised per invitation (across replicas too), so a code is claimed once even by
+    concurrent requests.
     """
-    with db.write() as cur:
+    with db.write(serial=f"invitation {invitation_id}") as cur:
         row = cur.execute("SELECT status, expires_at, resource_type, resource_id, role FROM invitations "
                           "WHERE id = ?", [invitation_id]).fetchone()
         if row is None or row[0] != "pending" or row[1] is None or row[1] <= now:
@@ -84,7 +85,7 @@ def claim_invitation(db: Database, invitation_id: str, user_id: str, now: dateti
 
 def close_invitation(db: Database, invitation_id: str, status: str) -> bool:
     """Mark a pending invitation declined or revoked; False when it was no longer pending."""
-    with db.write() as cur:
+    with db.write(serial=f"invitation {invitation_id}") as cur:
         row = cur.execute("SELECT status FROM invitations WHERE id = ?", [invitation_id]).fetchone()
         if row is None or row[0] != "pending":
             return False
