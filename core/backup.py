@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.config import live
+from core.config import is_postgres_url, live
 from core.db import Database, owner_only, sql_identifier, sql_literal
 from core.permissions import require_admin
 from core.repos.audit import insert_audit
@@ -64,6 +64,15 @@ class Check:
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+
+ON_POSTGRESQL = ("This database is PostgreSQL: back it up with the server's own tools (pg_dump, or your provider's "
+                 "snapshots). Snapshots here are copies of the embedded DuckDB file.")
+
+
+def applies_to(target: object) -> bool:
+    """Whether snapshots apply: to a DuckDB file (an open Database or its path), not to a PostgreSQL server."""
+    return getattr(target, "backend", "duckdb") == "duckdb" and not is_postgres_url(target)
 
 
 def folder(db: Database | Path) -> Path:
@@ -209,7 +218,9 @@ def serve_once(db: Database) -> Snapshot | None:
 
 
 def start_worker(db: Database) -> None:
-    """The process's backup worker for `db` (a daemon thread, started once)."""
+    """The process's backup worker for `db` (a daemon thread, started once; none for PostgreSQL)."""
+    if not applies_to(db):
+        return
     with _workers_lock:
         if db.path in _workers:
             return

@@ -63,6 +63,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from core import backup
 
     path = settings().db_path
+    if not backup.applies_to(path):
+        print(backup.ON_POSTGRESQL, file=sys.stderr)
+        return 1
     if args.list:
         for snap in backup.list_snapshots(path):
             print(f"{snap.path.name}  {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC  {snap.reason}  {snap.size / 1e6:.1f} MB")
@@ -89,6 +92,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from core import backup
 
+    if not backup.applies_to(settings().db_path):
+        print(backup.ON_POSTGRESQL, file=sys.stderr)
+        return 1
     db = _db()   # the app must be stopped (or use its Backups page): one process holds the file
     try:
         result = backup.check(db, Path(args.snapshot)) if args.dry_run else backup.restore(db, Path(args.snapshot))

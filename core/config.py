@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 DATABASE_URLS = ("postgresql://", "postgres://")
 
 
+def is_postgres_url(target: object) -> bool:
+    """Whether HARMONICA_DB (or a command's argument) names a PostgreSQL server rather than a DuckDB file."""
+    return isinstance(target, str) and target.startswith(DATABASE_URLS)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its environment name, type, default (None: unset, or derived where it is read) and meaning."""
@@ -42,6 +47,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("HARMONICA_DB", Path, DATA_DIR / "harmonica.duckdb", "database file"),
     Setting("HARMONICA_SECRETS_DIR", Path, None, "generated secrets (default: secrets/ beside the database)"),
+    Setting("HARMONICA_COOKIE_KEY", str, None, "the sign-in cookie's key, the same on every replica (default: "
+            "generated into the secrets folder)"),
     Setting("HARMONICA_BASE_URL", str, None, "public address in share links (default: the browser's address)"),
     Setting("HARMONICA_OFFLINE", bool, False, "forces offline mode whatever else is set"),
     Setting("OPENAI_BASE_URL", str, None, "model endpoint; unset with no key: offline mode"),
@@ -87,7 +94,7 @@ def _parse(setting: Setting, text: str) -> Any:
                 raise ValueError(text)
             return text.strip().lower() in _TRUE
         if setting.kind is Path:
-            if setting.name == "HARMONICA_DB" and text.strip().startswith(DATABASE_URLS):
+            if setting.name == "HARMONICA_DB" and is_postgres_url(text.strip()):
                 return text.strip()   # a PostgreSQL server (core.postgres), not a file
             return Path(text).expanduser()
         parsed = setting.kind(text.strip()) if setting.kind in (int, float) else text
@@ -128,6 +135,7 @@ class Settings:
     llm_per_minute: int = 0
     llm_context: int = 0
     prices_file: Path = DATA_DIR / "llm_prices.toml"
+    cookie_key: str | None = None    # HARMONICA_COOKIE_KEY: set it for replicas that share no secrets folder
 
     @property
     def model_configured(self) -> bool:
@@ -172,6 +180,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_per_minute=get("HARMONICA_LLM_RPM"),
         llm_context=get("HARMONICA_LLM_CONTEXT"),
         prices_file=get("HARMONICA_PRICES_FILE"),
+        cookie_key=get("HARMONICA_COOKIE_KEY"),
     )
 
 
@@ -179,6 +188,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 def settings() -> Settings:
     """The process-wide settings, read once."""
     return load_settings()
+
+
+def cookie_key(settings_: Settings) -> str:
+    """The key signing the sign-in cookie: configured (several replicas must share it), else a generated file."""
+    return settings_.cookie_key or secret_file(settings_, "cookie_key")
 
 
 def secret_file(settings_: Settings, name: str, nbytes: int = 32) -> str:

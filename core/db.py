@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import duckdb
 
+from core.config import is_postgres_url
 from core.dialects import DUCKDB
 from core.migrations import apply_migrations
 
@@ -181,14 +182,17 @@ _open_lock = threading.Lock()
 
 def open_database(target: str | Path) -> Database:
     """The process-wide Database for `target`, a DuckDB file or a PostgreSQL URL (opened and migrated on first use)."""
-    from core.postgres import PostgresDatabase, is_postgres_url
-
     postgres = is_postgres_url(target)
     key = target if postgres else Path(target).expanduser().resolve()
     with _open_lock:
         db = _open.get(key)
         if db is None:
-            db = _open[key] = PostgresDatabase(target) if postgres else Database(key)
+            if postgres:
+                from core.postgres import PostgresDatabase  # psycopg is imported only when it is used
+
+                db = _open[key] = PostgresDatabase(target)
+            else:
+                db = _open[key] = Database(key)
         return db
 
 

@@ -22,15 +22,10 @@ import pandas as pd
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from core.config import DATABASE_URLS
 from core.dialects import POSTGRES
 from core.migrations import apply_migrations
 
 POOL_SIZE = 10   # connections per process: each running script holds one for a query's length
-
-
-def is_postgres_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(DATABASE_URLS)
 
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")

@@ -15,6 +15,9 @@ show_menu(user)
 allowed_or_stop(lambda: require_admin(user))  # every page checks its own access, deep links included
 
 st.title("Backups")
+if not backup.applies_to(db()):
+    st.info(backup.ON_POSTGRESQL, icon=":material/info:")
+    st.stop()
 hours = backup.every_hours()
 when = f"at start and every {hours:g} h" if hours else "(automatic ones are off: HARMONICA_BACKUP_EVERY_H=0)"
 st.caption(f"Snapshots of the whole database (sessions, transcripts, codebook edits, accounts), taken by the app "

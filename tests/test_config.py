@@ -3,7 +3,7 @@ import re
 import stat
 
 from core import backup
-from core.config import ROOT, SETTINGS, live, load_settings, secret_file
+from core.config import ROOT, SETTINGS, cookie_key, live, load_settings, secret_file
 
 
 def test_defaults_are_offline_and_under_data():
@@ -56,3 +56,11 @@ def test_a_value_that_does_not_parse_is_the_default_and_numbers_stay_in_range(mo
     assert backup.every_hours() == 0.0
     monkeypatch.setenv("HARMONICA_AUTO_SYNTHESIS", "off")
     assert live("HARMONICA_AUTO_SYNTHESIS") is False
+
+
+def test_a_configured_cookie_key_is_used_by_every_process_instead_of_a_generated_one(tmp_path):
+    env = {"HARMONICA_DB": str(tmp_path / "h.duckdb"), "HARMONICA_SECRETS_DIR": str(tmp_path / "sec")}
+    generated = cookie_key(load_settings(env))
+    assert generated == cookie_key(load_settings(env))          # kept in the secrets folder
+    shared = cookie_key(load_settings({**env, "HARMONICA_COOKIE_KEY": "one key for every replica"}))
+    assert shared == "one key for every replica"

@@ -134,3 +134,16 @@ def test_failed_sign_ins_on_two_replicas_at_once_all_count(pg):
         t.join(timeout=60)
     assert login_failures(pg)["alice"][0] == 20
     replica2.close()
+
+
+def test_snapshots_say_that_postgresql_is_backed_up_by_its_own_tools(pg, monkeypatch, capsys):
+    from core import backup, cli, config
+
+    monkeypatch.setenv("HARMONICA_DB", pg.url)
+    config.settings.cache_clear()
+    try:
+        assert cli.main(["backup"]) == 1 and cli.main(["restore", "any.duckdb"]) == 1
+    finally:
+        config.settings.cache_clear()
+    assert capsys.readouterr().err.count("pg_dump") == 2
+    assert not backup.applies_to(pg) and not backup.applies_to(pg.url)

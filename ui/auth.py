@@ -25,7 +25,7 @@ from streamlit_authenticator.models import cookie_model
 
 from core import accounts
 from core.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, credentials, record_login_result
-from core.config import secret_file, settings
+from core.config import cookie_key, settings
 from core.permissions import AccessDenied
 from core.repos import users as urepo
 from core.repos.users import User
@@ -105,7 +105,7 @@ def authenticator() -> stauth.Authenticate:
     auth = stauth.Authenticate(
         credentials(db()),
         cookie_name=COOKIE_NAME,
-        cookie_key=secret_file(settings(), "cookie_key"),
+        cookie_key=cookie_key(settings()),
         cookie_expiry_days=COOKIE_EXPIRY_DAYS,
         auto_hash=False,
         login_sleep_time=0,  # the default sleeps on every run of every page
