@@ -39,7 +39,29 @@ def owner_only(path: Path) -> None:
         pass
 
 
-class Database:
+class Queries:
+    """The read helpers both backends share, over their `read()` cursor."""
+
+    def fetchall(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
+        with self.read() as cur:
+            return cur.execute(sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: list[Any] | tuple = ()) -> tuple | None:
+        with self.read() as cur:
+            return cur.execute(sql, params).fetchone()
+
+    def fetchdicts(self, sql: str, params: list[Any] | tuple = ()) -> list[dict]:
+        with self.read() as cur:
+            cur.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def fetchdf(self, sql: str, params: list[Any] | tuple = ()):
+        with self.read() as cur:
+            return cur.execute(sql, params).df()
+
+
+class Database(Queries):
     backend = "duckdb"
     dialect = DUCKDB
 
@@ -113,24 +135,6 @@ class Database:
     def exclusive(self, name: str) -> AbstractContextManager:
         """Held by one process at a time: a no-op here, since one process owns the file (PostgreSQL: a lock)."""
         return nullcontext()
-
-    def fetchall(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
-        with self.read() as cur:
-            return cur.execute(sql, params).fetchall()
-
-    def fetchone(self, sql: str, params: list[Any] | tuple = ()) -> tuple | None:
-        with self.read() as cur:
-            return cur.execute(sql, params).fetchone()
-
-    def fetchdicts(self, sql: str, params: list[Any] | tuple = ()) -> list[dict]:
-        with self.read() as cur:
-            cur.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
-
-    def fetchdf(self, sql: str, params: list[Any] | tuple = ()):
-        with self.read() as cur:
-            return cur.execute(sql, params).df()
 
     def close(self) -> None:
         self.closed = True

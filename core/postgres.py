@@ -22,6 +22,7 @@ import pandas as pd
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from core.db import Queries
 from core.dialects import POSTGRES
 from core.migrations import apply_migrations
 
@@ -128,7 +129,7 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-class PostgresDatabase:
+class PostgresDatabase(Queries):
     """A pool of connections to one PostgreSQL database; reads in autocommit, each write one transaction."""
 
     backend = "postgresql"
@@ -172,24 +173,6 @@ class PostgresDatabase:
                 yield
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
-
-    def fetchall(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
-        with self.read() as cur:
-            return cur.execute(sql, params).fetchall()
-
-    def fetchone(self, sql: str, params: list[Any] | tuple = ()) -> tuple | None:
-        with self.read() as cur:
-            return cur.execute(sql, params).fetchone()
-
-    def fetchdicts(self, sql: str, params: list[Any] | tuple = ()) -> list[dict]:
-        with self.read() as cur:
-            cur.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
-
-    def fetchdf(self, sql: str, params: list[Any] | tuple = ()) -> pd.DataFrame:
-        with self.read() as cur:
-            return cur.execute(sql, params).df()
 
     def close(self) -> None:
         self.closed = True

@@ -96,7 +96,7 @@ def other_user(db, creator):
     return register(db, "bob", "bob@example.org", "Bob", "battery staple", "battery staple")
 
 
-SLOW_FIXTURES = {"new_page", "browser", "server", "seeded_server", "api", "demo_server"}
+SLOW_FIXTURES = {"new_page", "browser", "server", "seeded_server", "api", "demo_server", "replicas"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

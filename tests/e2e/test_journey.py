@@ -45,6 +45,20 @@ HOSTILE = "![x](http://127.0.0.1:9/t.png) <img src=x onerror=alert(1)> **bold**"
 JOURNEY: dict[str, str] = {}
 
 
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def server(request, tmp_path_factory):
+    """The journey runs twice: on an empty DuckDB file, and on an empty PostgreSQL database (HARMONICA_DB a URL)."""
+    from tests.browser import require_browser
+
+    require_browser()
+    env = {"HARMONICA_SYNTHESIS_DELAY": "1"}   # results refresh by themselves shortly after a participant finishes
+    if request.param == "postgresql":
+        env["HARMONICA_DB"] = request.getfixturevalue("pg_cluster").new_database()
+    srv = harness.start_server(tmp_path_factory.mktemp(f"journey_{request.param}"), env)
+    yield srv
+    srv.stop()
+
+
 def is_trap(url: str) -> bool:
     """A request to the address in HOSTILE (nothing listens there)."""
     return urlsplit(url).netloc == "127.0.0.1:9"
