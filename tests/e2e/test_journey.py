@@ -45,16 +45,14 @@ HOSTILE = "![x](http://127.0.0.1:9/t.png) <img src=x onerror=alert(1)> **bold**"
 JOURNEY: dict[str, str] = {}
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
-def server(request, tmp_path_factory):
-    """The journey runs twice: on an empty DuckDB file, and on an empty PostgreSQL database (HARMONICA_DB a URL)."""
+@pytest.fixture
+def pg_server(pg_cluster, tmp_path):
+    """A server on an empty PostgreSQL database (HARMONICA_DB a URL), for the journey's second run."""
     from tests.browser import require_browser
 
     require_browser()
-    env = {"HARMONICA_SYNTHESIS_DELAY": "1"}   # results refresh by themselves shortly after a participant finishes
-    if request.param == "postgresql":
-        env["HARMONICA_DB"] = request.getfixturevalue("pg_cluster").new_database()
-    srv = harness.start_server(tmp_path_factory.mktemp(f"journey_{request.param}"), env)
+    srv = harness.start_server(tmp_path, {"HARMONICA_DB": pg_cluster.new_database(),
+                                          "HARMONICA_SYNTHESIS_DELAY": "1"})
     yield srv
     srv.stop()
 
@@ -92,6 +90,15 @@ def last_message(page) -> str:
 
 
 def test_full_journey(server, new_page, shown_exceptions):
+    JOURNEY["session_id"] = journey(server, new_page, shown_exceptions)
+
+
+def test_full_journey_on_postgresql(pg_server, new_page, shown_exceptions):
+    journey(pg_server, new_page, shown_exceptions)
+
+
+def journey(server, new_page, shown_exceptions) -> str:
+    """The whole loop on `server`; the session's id."""
     base = server.url
     requests_to_trap: list[str] = []
     dialogs: list[str] = []
@@ -290,11 +297,11 @@ def test_full_journey(server, new_page, shown_exceptions):
     assert transcript.locator("img[src='x'], img[src*='127.0.0.1:9'], strong").count() == 0
     assert requests_to_trap == [], f"participant text made the browser fetch {requests_to_trap}"
     assert dialogs == [], f"participant text opened a dialog: {dialogs}"
-    JOURNEY["session_id"] = session_id
 
     # No error box was ever shown, not even for an instant, and the server logged no traceback.
     assert not unexpected(shown_exceptions), shown_exceptions
     assert not unexpected(server.errors()), server.errors()
+    return session_id
 
 
 def test_participant_urls_are_not_links(server, new_page):
