@@ -33,7 +33,7 @@ SESSION_COMMANDS = {
 }
 # commands that touch no existing session's content: the local operator's tools (documented in the README); backup
 # and restore copy the whole file, which whoever can run them on this machine can read anyway
-OPERATOR_COMMANDS = {"migrate", "seed-demo", "reset-password", "import-responses", "backup", "restore"}
+OPERATOR_COMMANDS = {"migrate", "seed-demo", "reset-password", "import-responses", "backup", "restore", "copy-db"}
 
 
 def test_every_command_is_classified():

@@ -12,22 +12,26 @@ import pytest
 from core import apikeys
 from core.accounts import register
 from core.postgres import PostgresDatabase
+from core.repos import users as urepo
 from core.synthesis import pipeline
 from tests.api.conftest import request
 from tests.api.test_write import BRIEF
 from tests.e2e import harness
 
 PEOPLE = ["ana", "ben", "cai", "dee"]
+RPM = 100   # the per-key limit: above what the conversation test sends in a minute
 
 
-@pytest.fixture
-def replicas(pg_cluster, tmp_path):
+@pytest.fixture(scope="module")
+def replicas(pg_cluster, tmp_path_factory):
+    """Two replicas on one new database, shared by this module's tests (each uses its own key and data)."""
+    tmp_path = tmp_path_factory.mktemp("replicas")
     url = pg_cluster.new_database()
     db = PostgresDatabase(url, pool_size=2)    # the test's own view of the shared database
     owner = register(db, "alice", "alice@example.org", "Alice", "correct horse", "correct horse")
     key = apikeys.create_key(db, owner, "replicas")[0]
     env = {"HARMONICA_DB": url, "HARMONICA_SECRETS_DIR": str(tmp_path / "secrets"),
-           "HARMONICA_AUTO_SYNTHESIS": "1", "HARMONICA_SYNTHESIS_DELAY": "1", "HARMONICA_API_RPM": "10000"}
+           "HARMONICA_AUTO_SYNTHESIS": "1", "HARMONICA_SYNTHESIS_DELAY": "1", "HARMONICA_API_RPM": str(RPM)}
     servers = []
     try:
         for name in ("replica1", "replica2"):
@@ -115,3 +119,10 @@ def _until_synthesis_is_current(db: PostgresDatabase, sid: str, timeout_s: float
                 return
         time.sleep(0.5)
     raise AssertionError("the automatic synthesis never caught up with the answers")
+
+
+def test_the_per_key_rate_limit_counts_requests_on_both_replicas(replicas):
+    db, _, servers = replicas
+    key = apikeys.create_key(db, urepo.get_by_username(db, "alice"), "limited")[0]
+    statuses = [request(servers[i % 2].url + "/api/v1", "/me", key).status for i in range(RPM + 10)]
+    assert statuses[:RPM] == [200] * RPM and statuses[RPM:] == [429] * 10
