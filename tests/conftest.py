@@ -26,6 +26,15 @@ def fast_hashing(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def refresh_stays_on(monkeypatch):
+    """The CLI switches the automatic refresh off for its whole process: a test running a command in-process must
+    not switch it off for the tests after it on the same worker."""
+    from core import refresh
+
+    monkeypatch.setattr(refresh, "_switched_off", refresh._switched_off)
+
+
+@pytest.fixture(autouse=True)
 def fresh_model_gates():
     """Each test starts with no model call counted: the fake server is shared, a breaker opened by one test's
     failures must not refuse the next test's calls."""
