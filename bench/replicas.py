@@ -192,7 +192,7 @@ def copy_db_times(cluster: Cluster, workdir: Path, participants: int) -> None:
     back = time.perf_counter() - started
     print(f"\n## copy-db, {participants} participants × 10 messages ({there.rows:,} rows in {there.tables} tables, "
           f"verified)\n   DuckDB → PostgreSQL {to_pg:.1f} s; PostgreSQL → DuckDB {back:.1f} s")
-    print("\n## analytics on the same 1,000-participant session")
+    print(f"\n## analytics on the same {participants:,}-participant session")
     analytics("DuckDB file", source, built.owner, built.sessions[0].id)
     analytics("PostgreSQL", target, built.owner, built.sessions[0].id)
     for db in (source, target, back_db):
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=200, help="connected at once, per replica count")
     parser.add_argument("--rates", type=float, nargs="+", default=[4, 8, 12, 16])
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--copy-participants", type=int, default=1000)
+    parser.add_argument("--copy-participants", type=int, default=1000, help="0: no copy-db and analytics phase")
     args = parser.parse_args()
     os.environ["HARMONICA_OFFLINE"] = "1"
     print_header("replicas: chat turns on 1, 2 and 4 app replicas sharing one PostgreSQL")
@@ -221,7 +221,8 @@ def main() -> None:
         db.close()
         for count in args.replicas:
             asyncio.run(replicas_phase(count, url, cluster, demo.session_id, folder, args))
-        copy_db_times(cluster, folder, args.copy_participants)
+        if args.copy_participants:
+            copy_db_times(cluster, folder, args.copy_participants)
     finally:
         cluster.stop()
     print_footer()
