@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import os
 import random
 import statistics
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench._setup import build_database, print_footer, print_header
-from bench.server_capacity import Participant, client_cpu, cpu_seconds, pct
+from bench.server_capacity import Participant, client_cpu, cpu_seconds, pct, poisson_turns, tally
 from tests.e2e import harness
 from tests.pg import Cluster
 
@@ -69,29 +68,9 @@ async def run_load(servers: list[harness.Server], cluster: Cluster, people: list
     print("   rate/s  turns  done/s   p50 ms   p95 ms   p99 ms  app cores  pg cores  client  app CPU-ms/turn  "
           "pg CPU-ms/turn")
     for rate in rates:
-        busy: set[int] = set()
-        latencies: list[float] = []
-        tasks = []
-
-        async def turn(p: Participant):
-            try:
-                if (wall := await p.answer()) is not None:
-                    latencies.append(wall)
-            finally:
-                busy.discard(id(p))
-
         app0, pg0, client0, wall0 = sum(map(cpu_seconds, pids)), postgres_cpu(cluster), client_cpu(), \
             time.perf_counter()
-        arrival = deadline = time.perf_counter()
-        deadline += seconds
-        while (arrival := arrival + rng.expovariate(rate)) < deadline:
-            await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
-            free = [p for p in people if id(p) not in busy and not p.finished]
-            if free:
-                p = rng.choice(free)
-                busy.add(id(p))
-                tasks.append(asyncio.create_task(turn(p)))
-        await asyncio.gather(*tasks)
+        latencies = await poisson_turns(people, rate, seconds, rng)
         wall = time.perf_counter() - wall0
         app, pg = sum(map(cpu_seconds, pids)) - app0, postgres_cpu(cluster) - pg0
         client = client_cpu() - client0
@@ -110,21 +89,7 @@ def nothing_lost(url: str, people: list[Participant]) -> None:
                        "m.participant_id WHERE p.token = ANY(?) ORDER BY p.token, m.seq",
                        [[p.token for p in people]])
     db.close()
-    by_token = collections.defaultdict(list)
-    for token, role, content in rows:
-        by_token[token].append((role, content))
-    acknowledged = stored = missing = doubled = unanswered = 0
-    for p in people:
-        messages = by_token[p.token]
-        answers = collections.Counter(c for r, c in messages if r == "participant")
-        acknowledged += len(p.acknowledged)
-        stored += sum(answers.values())
-        missing += sum(1 for a in p.acknowledged if answers[a] == 0)
-        doubled += sum(1 for n in answers.values() if n > 1)
-        unanswered += sum(1 for (r1, _), (r2, _) in zip(messages, messages[1:] + [("end", "")])
-                          if r1 == "participant" and r2 != "facilitator")
-    print(f"   nothing lost: {acknowledged} answers acknowledged, {stored} stored; missing {missing}, stored twice "
-          f"{doubled}, without a reply {unanswered}")
+    print(f"   nothing lost: {tally(rows, people)}")
 
 
 async def replicas_phase(count: int, url: str, cluster: Cluster, session_id: str, workdir: Path, args) -> None:

@@ -229,37 +229,49 @@ async def connect_all(url: str, pid: int, people: list[Participant]) -> None:
           f"resident memory {rss0:.0f} → {rss:.0f} MiB ({1024 * (rss - rss0) / n:.0f} KiB per participant)")
 
 
+async def poisson_turns(people: list[Participant], rate: float, seconds: float, rng: random.Random,
+                        on_arrival=lambda: None) -> list[float]:
+    """Turns at Poisson arrival times (`rate` a second, for `seconds`), each by a participant not already answering
+    nor finished; the wall seconds of every turn done."""
+    busy: set[int] = set()
+    latencies: list[float] = []
+    tasks = []
+
+    async def turn(p: Participant):
+        try:
+            if (wall := await p.answer()) is not None:
+                latencies.append(wall)
+        finally:
+            busy.discard(id(p))
+
+    deadline = arrival = time.perf_counter()
+    deadline += seconds
+    while (arrival := arrival + rng.expovariate(rate)) < deadline:   # arrival times fixed in advance
+        await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+        free = [p for p in people if id(p) not in busy and not p.finished]
+        if free:
+            p = rng.choice(free)
+            busy.add(id(p))
+            tasks.append(asyncio.create_task(turn(p)))
+        on_arrival()
+    await asyncio.gather(*tasks)
+    return latencies
+
+
 async def under_load(pid: int, people: list[Participant], rates: list[float], seconds: float) -> list[tuple]:
     rng = random.Random(20261201)
     rows = []
     print(f"5. Under load: Poisson arrivals over the {len(people)} connected participants, {seconds:.0f} s per rate")
     print("   rate/s  turns  done/s   p50 ms   p95 ms   p99 ms   max ms  server cores  client cores  threads  RSS MiB")
     for rate in rates:
-        idle = [p for p in people if not p.finished]
-        busy: set[int] = set()
-        latencies: list[float] = []
-        tasks = []
         peak_threads = 0
 
-        async def turn(p: Participant):
-            try:
-                if (wall := await p.answer()) is not None:
-                    latencies.append(wall)
-            finally:
-                busy.discard(id(p))
+        def sample_threads() -> None:
+            nonlocal peak_threads
+            peak_threads = max(peak_threads, threads_and_rss(pid)[0])
 
         meter = Meter(pid)
-        deadline = arrival = time.perf_counter()
-        deadline += seconds
-        while (arrival := arrival + rng.expovariate(rate)) < deadline:   # arrival times fixed in advance
-            await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
-            free = [p for p in idle if id(p) not in busy and not p.finished]
-            if free:
-                p = rng.choice(free)
-                busy.add(id(p))
-                tasks.append(asyncio.create_task(turn(p)))
-            peak_threads = max(peak_threads, threads_and_rss(pid)[0])
-        await asyncio.gather(*tasks)
+        latencies = await poisson_turns(people, rate, seconds, rng, sample_threads)
         server, client, wall = meter.read()
         _, rss = threads_and_rss(pid)
         ms = [1000 * x for x in latencies]
@@ -275,26 +287,30 @@ def nothing_lost(db_path: Path, people: list[Participant]) -> None:
 
     con = duckdb.connect(str(db_path), read_only=True)
     rows = con.execute(
-        "SELECT p.token, m.seq, m.role, m.content FROM messages m JOIN participants p ON p.id = m.participant_id "
+        "SELECT p.token, m.role, m.content FROM messages m JOIN participants p ON p.id = m.participant_id "
         "WHERE list_contains(?, p.token) ORDER BY p.token, m.seq", [[p.token for p in people]]).fetchall()
     con.close()
+    print(f"6. Nothing lost: {tally(rows, people)}")
+
+
+def tally(rows: list[tuple[str, str, str]], people: list[Participant]) -> str:
+    """What the stored (token, role, content) rows, in conversation order, say of what the pages acknowledged."""
     by_token = collections.defaultdict(list)
-    for token, _seq, role, content in rows:
+    for token, role, content in rows:
         by_token[token].append((role, content))
     acknowledged = stored = missing = doubled = unanswered = 0
     for p in people:
         messages = by_token[p.token]
-        answers = [c for r, c in messages if r == "participant"]
-        counts = collections.Counter(answers)
+        counts = collections.Counter(c for r, c in messages if r == "participant")
         acknowledged += len(p.acknowledged)
-        stored += len(answers)
+        stored += sum(counts.values())
         missing += sum(1 for a in p.acknowledged if counts[a] == 0)
         doubled += sum(1 for n in counts.values() if n > 1)
         # every answer is followed by exactly one facilitator message (the reply), never by another answer
         unanswered += sum(1 for (r1, _), (r2, _) in zip(messages, messages[1:] + [("end", "")])
                           if r1 == "participant" and r2 != "facilitator")
-    print(f"6. Nothing lost: {acknowledged} answers acknowledged on the page, {stored} stored; missing {missing}, "
-          f"stored twice {doubled}, answers without a reply {unanswered}")
+    return (f"{acknowledged} answers acknowledged on the page, {stored} stored; missing {missing}, "
+            f"stored twice {doubled}, answers without a reply {unanswered}")
 
 
 # ------------------------------------------------------------------------------------ main
