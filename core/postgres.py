@@ -2,7 +2,7 @@
 app replicas, the CLI and the API can share one database.
 
 The repositories and migrations write one SQL that both engines accept (checked by the tests on both backends).
-Where the dialects differ, this module adapts it, and nowhere else:
+Where the dialects differ, this module adapts it (and core/dialects.py holds the few SQL pieces that must differ):
 - placeholders: `?` (DuckDB) becomes `%s` (psycopg) outside string literals, and a literal `%` is doubled;
 - bulk loads: `cur.register(name, frame)` (DuckDB reads a DataFrame as a table) becomes a temporary table filled
   by COPY, dropped by `cur.unregister(name)`;
