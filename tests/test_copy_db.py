@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import cli
+from core.accounts import register
 from core.copy_db import checksum
 from core.db import Database, open_database
 from core.demo import seed_demo
@@ -36,7 +37,7 @@ def test_a_demo_database_survives_the_round_trip_through_postgresql(tmp_path, pg
 
 def test_copying_into_a_database_that_holds_rows_is_refused(tmp_path, pg_cluster, capsys):
     source = Database(tmp_path / "source.duckdb")
-    seed_demo(source, participants=2)
+    register(source, "alice", "alice@example.org", "Alice", "correct horse", "correct horse")
     source.close()
     url = pg_cluster.new_database()
     assert cli.main(["copy-db", str(tmp_path / "source.duckdb"), url]) == 0
