@@ -7,7 +7,8 @@ fewer than k distinct participants (k a session setting, default 3, never below 
 at a person. Themes keep their names and counts.
 
 What is withheld:
-- the quotes of every theme (all of them when quotes are not allowed or not shown, else those of themes under k);
+- the quotes of every theme (all of them when quotes are not allowed or not shown, else those of themes under k),
+  and of its sub-themes alike; sub-themes of fewer than k people (their names are their few participants' words);
 - a theme under k is named "Theme <n>", without description or keyphrases (all made of its few participants'
   words); a theme's name that is a participant's phrase (offline names are taken from statements, model names are
   asked "in participants' own words") is replaced by its keyphrases unless the theme's quotes are shown;
@@ -73,7 +74,7 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
     shown = {t.theme_id for t in view.themes if quotes and policy.allow and t.participants >= k}
     allowed = [q for t in view.themes if t.theme_id in shown for q in t.quotes]
     allowed_refs, allowed_texts = {q.ref for q in allowed}, [q.text for q in allowed]
-    key = (view.run.id, view.run.summary, k, tuple(sorted(allowed_refs)),
+    key = (view.run.id, view.run.summary, k, tuple(sorted(shown)), tuple(sorted(allowed_refs)),
            tuple((t.theme_id, t.label, t.description, tuple(t.keywords), t.participants) for t in view.themes))
     cached = _cache_get(key)
     if cached is None:
@@ -88,12 +89,14 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
         # own words, so they go with its name
         descriptions = {t.theme_id: scrub(t.description, corpus, allowed_refs, allowed_texts, labels, questions,
                                           renamed) if t.participants >= k else "" for t in view.themes}
-        cached = (names, summary, descriptions)
+        subthemes = {t.theme_id: audience_subthemes(t, k, t.theme_id in shown, corpus_norm) for t in view.themes}
+        cached = (names, summary, descriptions, subthemes)
         _cache_put(key, cached)
-    names, summary, descriptions = cached
+    names, summary, descriptions, subthemes = cached
     themes = [replace(t, label=names[t.theme_id], description=descriptions[t.theme_id],
                       keywords=list(t.keywords) if t.participants >= k else [],
-                      quotes=list(t.quotes) if t.theme_id in shown else []) for t in view.themes]
+                      quotes=list(t.quotes) if t.theme_id in shown else [],
+                      subthemes=subthemes[t.theme_id]) for t in view.themes]
     changes = {"run": replace(view.run, summary=summary), "themes": themes, "runs": []}
     fields_ = {f.name for f in fields(view)}
     if "db" in fields_:
@@ -119,6 +122,22 @@ def audience_label(theme: "ThemeView", k: int, quoted: bool, corpus_norm: str) -
         return theme.label
     keys = [kw for kw in theme.keywords if len(_words(kw)) < QUOTED_WORDS]
     return make_label(keys, neutral)
+
+
+def audience_subthemes(theme: "ThemeView", k: int, quoted: bool, corpus_norm: str) -> list:
+    """The sub-themes an audience sees: only those of k people or more in a theme of k or more (a smaller one's
+    name is its few participants' words); their quotes only when the theme's are shown; a name that is a
+    participant's phrase while they are not (as audience_label) leaves the sub-theme out."""
+    if theme.participants < k:
+        return []
+    kept = []
+    for sub in theme.subthemes:
+        words = _words(sub.label)
+        if sub.participants < k or (not quoted and len(words) >= QUOTED_WORDS
+                                    and f" {' '.join(words)} " in corpus_norm):
+            continue
+        kept.append(replace(sub, quotes=list(sub.quotes) if quoted else []))
+    return kept
 
 
 def _no_statements() -> pd.DataFrame:

@@ -3,14 +3,17 @@ never from a theme raised by fewer than k people (core/audience.py, core.results
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core import results
-from core.audience import WITHHELD, QuotePolicy, scrub
+from core.audience import WITHHELD, QuotePolicy, audience_view, scrub
 from core.permissions import AccessDenied
 from core.repos import sessions as srepo
 from core.repos.audit import audit_frame
 from core.results import participant_view, public_view
+from core.results.synthesis import SubThemeView
 from core.sharing import SharingError, create_public_link, set_audience_quotes, set_visibility
 from core.synthesis.summary import SummaryTheme, templated_summary
 from tests.audience_data import PLAN, populate, said
@@ -35,6 +38,8 @@ def words_shown(view) -> str:
     parts = [view.run.summary]
     for t in view.themes:
         parts += [t.label, t.description] + [q.text for q in t.quotes]
+        for sub in t.subthemes:
+            parts += [sub.label] + [q.text for q in sub.quotes]
     parts += view.statements["text"].astype(str).tolist()
     return "\n".join(parts)
 
@@ -145,3 +150,28 @@ def test_scrub_withholds_quotations_citations_and_unquoted_copies_in_model_text(
     assert out.count(WITHHELD) == 2
     assert "[T1]" in out and "Q1." not in out
     assert "“Deploy pipeline”" in out and "“fine”" in out
+
+
+def test_sub_themes_show_no_ones_words_unless_their_themes_quotes_are_shown(db, creator, shared):
+    """A sub-theme's quote and its name (a participant's phrase) are participants' words like a theme's."""
+    s, tokens = shared
+    full = results.open(db, creator, s.id).synthesis_view()
+    big = max(full.themes, key=lambda t: t.participants)
+    quote = big.quotes[0]
+    phrase = " ".join(quote.text.rstrip(".").split()[:4])          # a name taken from an answer, as offline names are
+    subs = [SubThemeView("s1", phrase, big.participants, 3, [quote]), SubThemeView("s2", "Fridays", 2, 2, [quote]),
+            SubThemeView("s3", "Tuesdays", big.participants, 2, [quote])]
+    themed = replace(full, themes=[replace(t, subthemes=subs) if t is big else t for t in full.themes])
+
+    hidden = audience_view(themed, QuotePolicy(False, 3))
+    shown_subs = next(t for t in hidden.themes if t.theme_id == big.theme_id).subthemes
+    assert [sub.label for sub in shown_subs] == ["Tuesdays"]       # not the phrase, not a sub-theme of 2 people
+    assert all(not sub.quotes for sub in shown_subs)
+    assert verbatim_in(words_shown(hidden), [quote.text]) == []
+
+    allowed = audience_view(themed, QuotePolicy(True, 3))
+    shown_subs = next(t for t in allowed.themes if t.theme_id == big.theme_id).subthemes
+    assert [sub.label for sub in shown_subs] == [phrase, "Tuesdays"]
+    assert all(sub.quotes == [quote] for sub in shown_subs)
+    no_quotes = audience_view(themed, QuotePolicy(True, 3), quotes=False)   # a public link that shows no quotes
+    assert all(not sub.quotes for t in no_quotes.themes for sub in t.subthemes)
