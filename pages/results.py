@@ -10,7 +10,6 @@ from core.text import plural, ref_label
 from ui import nav
 from ui.auth import allowed_or_stop, require_user
 from ui.charts import (
-    completion_bar,
     coverage_bar,
     coverage_heatmap,
     segment_heatmap,
@@ -24,6 +23,7 @@ from ui.results_view import (
     run_header,
     run_mode,
     show_codebook_edit,
+    show_completion,
     show_segment_findings,
     show_summary,
     show_themes,
@@ -140,7 +140,7 @@ for _ in rendered(tabs[0], lazy):
         show_summary(view)
         run_details(view)
     st.subheader("Completion by step")
-    st.plotly_chart(completion_bar(ov.completion_by_step), width="stretch", key="completion_chart")
+    show_completion(ov)
 
 for _ in rendered(tabs[1], lazy):
     if view is None or not view.themes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.synthesis.figures import (  # noqa: F401
-                                    completion_bar,
                                     coverage_bar,
                                     coverage_heatmap,
                                     segment_heatmap,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.results import EditView, QuoteView, SynthesisView, ThemeView
+from core.results import EditView, Overview, QuoteView, SynthesisView, ThemeView
 from core.synthesis.segments import SegmentTable, finding
 from core.text import escape_markdown, plural, readable_refs, ref_label
 from ui.charts import theme_bar, theme_order
@@ -154,3 +154,18 @@ def show_codebook_edit(edit: EditView, labels: dict[str, str], can_edit: bool) -
         if right.button("Discard", key=f"cb_discard_{edit.id}"):
             return "discard", []
     return None
+
+
+def show_completion(ov: Overview) -> None:
+    """Completion by step as a table, each question beside bars of how many reached and answered it. A table, not a
+    chart: the results page's first screen then needs no Plotly code in the browser (bench/page_speed.py)."""
+    everyone = max(ov.started, 1)
+    st.dataframe(ov.completion_by_step, hide_index=True, column_config={
+        "step": st.column_config.NumberColumn("Step", width="small"),
+        "question": "Question",
+        "critical item": None,   # on the Coverage tab; without it the bars stay in view at 1280 px
+        "reached": st.column_config.ProgressColumn(
+            "Reached", min_value=0, max_value=everyone, format="%d", help=f"Of {plural(ov.started, 'participant')}"),
+        "answered": st.column_config.ProgressColumn(
+            "Answered", min_value=0, max_value=everyone, format="%d", help="Participants who answered this step"),
+    })

@@ -130,17 +130,6 @@ def coverage_bar(counts: pd.DataFrame) -> go.Figure:
     return _labels_fit(fig)
 
 
-def completion_bar(steps: pd.DataFrame) -> go.Figure:
-    fig = go.Figure()
-    if not steps.empty:
-        labels = [f"Step {s}" for s in steps["step"]]
-        fig.add_bar(name="reached", x=labels, y=steps["reached"], marker_color="#c7d2fe")
-        fig.add_bar(name="answered", x=labels, y=steps["answered"], marker_color=INDIGO)
-    fig.update_layout(barmode="group", yaxis_title="Participants", height=300, margin=dict(l=10, r=10, t=10, b=40),
-                      legend=dict(orientation="h"))
-    return _labels_fit(fig)
-
-
 def session_share_heatmap(themes, sessions: list[tuple[str, str]], sizes: dict[str, int]) -> go.Figure:
     """Project synthesis: theme share (% of each session's analysed participants) per session.
 

@@ -47,7 +47,8 @@ def take(output: Path, participants: int = 30) -> Path:
                 harness.sign_in(page, server.url, demo.username, demo.password)
                 harness.goto(page, f"{server.url}/results?s={demo.session_id}")
                 expect(page.get_by_role("heading", name="Results: Demo: Retrospective")).to_be_visible()
-                expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first).to_be_visible()
+                summary = page.get_by_role("tabpanel", name="Summary")
+                expect(summary.locator('[data-testid="stDataFrame"]')).to_be_visible()
                 harness.wait_idle(page)
                 run_now = page.get_by_role("button", name="Re-run synthesis")
                 if page.get_by_text("No synthesis yet").count() and run_now.count():
@@ -118,6 +119,8 @@ def take_screens(folder: Path) -> list[Path]:
             expect(page.get_by_role("dialog")).to_be_visible()
             shot("close-confirmation")
             page.get_by_role("dialog").get_by_role("button", name="Keep it open").click()
+            harness.goto(page, f"{server.url}/results?s={demo.session_id}&tab=Summary")
+            shot("results-summary", 1500)
             harness.goto(page, f"{server.url}/results?s={demo.session_id}&tab=Themes")
             panel = page.get_by_role("tabpanel", name="Themes")
             panel.locator('[data-testid="stExpander"] summary').first.click()

@@ -266,7 +266,7 @@ def journey(server, new_page, shown_exceptions) -> str:
     creator.locator('[data-testid="stMain"]').get_by_role("link", name="Results").click()
     expect(creator).to_have_url(re.compile(r"/results\?s=" + re.escape(session_id)))
     expect(creator.get_by_role("heading", name=f"Results: {SESSION_NAME}")).to_be_visible()
-    expect(creator.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first).to_be_visible()
+    expect(creator.get_by_role("tabpanel", name="Summary").locator('[data-testid="stDataFrame"]')).to_be_visible()
     wait_idle(creator)
     expect(creator.get_by_text("Please sign in")).to_have_count(0)
     # The synthesis runs by itself after the participant finished (debounced; 1 s on this server): reload

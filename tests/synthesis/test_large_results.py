@@ -181,7 +181,9 @@ def test_a_large_session_computes_only_the_open_tab_and_pages_the_table(db, crea
     synthesize(db, [s.id], params=Params(k=4))
     at = app("pages/results.py", user=creator, query={"s": s.id}).run()
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) == 1 and "Participants 1–50" not in texts(at)   # only the summary ran
+    # only the summary ran: its completion table is the page's one table, and it draws no chart
+    assert [list(d.value.columns)[:2] for d in at.dataframe] == [["step", "question"]]
+    assert not at.get("plotly_chart") and "Participants 1–50" not in texts(at)
     assert not [w for w in at.selectbox if w.key and w.key.startswith("transcript_pick")]
 
     at = app("pages/results.py", user=creator, query={"s": s.id, "tab": "Participants"}).run()

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import refresh
 from core.forms import FormField
+from core.repos import sessions as srepo
 from core.repos import synthesis as repo
 from core.synthesis.figures import theme_bar, theme_order
 from core.synthesis.pipeline import Params, synthesize
@@ -46,7 +47,12 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
     synthesize(db, [s.id], params=Params(k=4))
     at = page(creator, {"s": s.id}).run()
     assert not at.exception, at.exception
-    charts = len(at.get("plotly_chart"))     # only the open tab is computed: the summary's completion chart
+    assert not at.get("plotly_chart")   # the first screen needs no Plotly code in the browser (bench/page_speed.py)
+    completion = at.dataframe[0].value   # completion by step: a bar beside each question
+    guide = [step.question for step in srepo.get_guide_version(db, s.id, s.guide_version).steps]
+    assert list(completion["question"]) == guide and list(completion["step"]) == list(range(1, len(guide) + 1))
+    assert completion["reached"].iloc[0] == 24 and (completion["answered"] <= completion["reached"]).all()
+    charts = 0
     text = all_text(at)
     assert "Up to date" in text and "[theme 1, quote 1]" in text and "Q1.1" not in text
     for tab in ("Themes", "By segment", "Coverage", "Sentiment"):
@@ -58,7 +64,7 @@ def test_results_page_shows_themes_quotes_segments_and_reruns(db, creator):
         assert len(at.get("plotly_chart")) >= 1
         charts += len(at.get("plotly_chart"))
         text += all_text(at)
-    assert charts >= 5   # completion, themes, segment, coverage, sentiment
+    assert charts >= 4   # themes, segment, coverage, sentiment
     assert "describe this" in text and "sample only" in text
     # citations in words: "Q1.1" reads as "question 1" to a researcher
     assert "Theme 1, quote 1" in text and "Q1.1" not in text
