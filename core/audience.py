@@ -84,10 +84,10 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
             [audience_label(t, k, t.theme_id in shown, corpus_norm) for t in view.themes])))
         renamed = {t.label: names[t.theme_id] for t in view.themes if names[t.theme_id] != t.label}
         labels = list(names.values())
-        summary = scrub(view.run.summary, corpus, allowed_refs, allowed_texts, labels, questions, renamed)
+        summary = scrub(view.run.summary, corpus_norm, allowed_refs, allowed_texts, labels, questions, renamed)
         # a theme of fewer than k people keeps its counts; its description and keyphrases are its few participants'
         # own words, so they go with its name
-        descriptions = {t.theme_id: scrub(t.description, corpus, allowed_refs, allowed_texts, labels, questions,
+        descriptions = {t.theme_id: scrub(t.description, corpus_norm, allowed_refs, allowed_texts, labels, questions,
                                           renamed) if t.participants >= k else "" for t in view.themes}
         subthemes = {t.theme_id: audience_subthemes(t, k, t.theme_id in shown, corpus_norm) for t in view.themes}
         cached = (names, summary, descriptions, subthemes)
@@ -146,10 +146,12 @@ def _no_statements() -> pd.DataFrame:
                                  "text", "theme_id"])
 
 
-def scrub(text: str, corpus: list[str], allowed_refs: set[str], allowed_texts: list[str], labels: list[str],
+def scrub(text: str, corpus: list[str] | str, allowed_refs: set[str], allowed_texts: list[str], labels: list[str],
           questions: list[str] = (), renamed: dict[str, str] | None = None) -> str:
     """`text` without participants' words an audience may not see (see the module docstring). `corpus` holds the
-    statements to look for unquoted copies in; `allowed_texts` (refs `allowed_refs`) are the quotes it may see;
+    statements to look for unquoted copies in (or them already normalised by `_joined`: a view scrubs its summary
+    and every description against the same thousands of statements); `allowed_texts` (refs `allowed_refs`) are the
+    quotes it may see;
     `renamed` maps theme names to the names the audience sees instead; a quotation of a theme's name as shown
     (`labels`) or of the facilitator's `questions` is not a participant's."""
     if not text:
@@ -174,7 +176,7 @@ def scrub(text: str, corpus: list[str], allowed_refs: set[str], allowed_texts: l
 
     text = _QUOTED.sub(quotation, text)
     text = _drop_refs(text, allowed_refs)
-    return _drop_verbatim(text, _joined(corpus), allowed_norm + _joined(labels))
+    return _drop_verbatim(text, corpus if isinstance(corpus, str) else _joined(corpus), allowed_norm + _joined(labels))
 
 
 def _drop_refs(text: str, allowed_refs: set[str]) -> str:
