@@ -3,8 +3,9 @@
 Streamlit loads each element's code on first use; Plotly's is ~4.7 MB of JavaScript that takes 0.5-1.7 s of the
 browser's main thread to evaluate on a small machine (bench/page_speed.py). Importing the same module when the
 browser is idle puts it in the page's module map, where Streamlit's own import finds it later; one throwaway
-chart drawn off screen then does Plotly's own first-drawing set-up. Only idle time: a page's placeholders last
-longest when this code is evaluated while the page itself is being drawn (the Summary's Plotly chart did that).
+chart drawn off screen then does Plotly's own first-drawing set-up. Only idle time, once a page has stayed drawn
+for a second: a page's placeholders last longest when this code is evaluated while the page itself is being drawn
+(the Summary's Plotly chart did that).
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def preload_charts() -> None:
         " div.style.cssText = 'position:absolute;left:-10000px;top:0;width:400px;height:200px';"
         " document.body.appendChild(div); return P.newPlot(div, [{type: 'bar', x: [1], y: ['a'], orientation: 'h'}],"
         " {}, {staticPlot: true}).finally(() => { P.purge(div); div.remove(); }); };"
-        # Only once the page has drawn everything (no placeholder left, no script run): never in its way.
+        # Only once the page has stayed drawn for a second (no placeholder, no script run): never in its way, and
+        # nothing spent on pages a person (or a test) only passes through.
         " const drawn = () => !document.querySelector('[data-testid=\"stSkeleton\"]') &&"
         " document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning';"
-        " const timer = setInterval(() => { if (!drawn()) return; clearInterval(timer);"
+        " let calm = 0; const timer = setInterval(() => { calm = drawn() ? calm + 1 : 0; if (calm < 4) return;"
+        " clearInterval(timer);"
         " if ('requestIdleCallback' in window) requestIdleCallback(load, {timeout: 2000}); else load(); }, 250);"
         " })();</script>",
         unsafe_allow_javascript=True)
