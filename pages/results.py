@@ -54,10 +54,15 @@ def synthesis_running(opened: results.SessionResults) -> None:
 
 view = opened.synthesis_view(st.session_state.get("run_choice"))
 running = opened.synthesis_progress()
-if running is not None and running.running:
-    synthesis_running(opened)
-elif running is not None and running.error:
-    st.error(f"The last synthesis did not finish. {running.error}")
+# This and `earlier` below are always drawn, filled or not: a fragment's id is its place on the page, so an
+# element that came and went above the tabs (a run starting or ending) would give every theme's fragment a new id,
+# and a click made in one just then would be dropped as coming from a fragment that no longer exists.
+status = st.container()
+with status:
+    if running is not None and running.running:
+        synthesis_running(opened)
+    elif running is not None and running.error:
+        st.error(f"The last synthesis did not finish. {running.error}")
 head = st.columns([3, 1])
 with head[0]:
     if view is None:
@@ -76,8 +81,9 @@ with head[1]:
         if opened.start_synthesis(mode=mode):   # in the background: the page never waits for it
             st.session_state.pop("run_choice", None)
         st.rerun()
+earlier = st.container()
 if view is not None and len(view.runs) > 1:
-    with st.expander("Earlier runs"):
+    with earlier, st.expander("Earlier runs"):
         done = [r for r in view.runs if r.status == "done"]
         labels = {r.id: f"{r.created_at:%Y-%m-%d %H:%M:%S} · {r.kind} · {r.stats.get('themes', 0)} themes · "
                         f"{r.trigger}" for r in done}
