@@ -10,8 +10,10 @@ What is withheld:
 - the quotes of every theme (all of them when quotes are not allowed or not shown, else those of themes under k),
   and of its sub-themes alike; sub-themes of fewer than k people (their names are their few participants' words);
 - a theme under k is named "Theme <n>", without description or keyphrases (all made of its few participants'
-  words); a theme's name that is a participant's phrase (offline names are taken from statements, model names are
-  asked "in participants' own words") is replaced by its keyphrases unless the theme's quotes are shown;
+  words); a theme's name that is a phrase fewer than k participants wrote (offline names are taken from statements,
+  model names are asked "in participants' own words"; a phrase k people wrote points at none of them) is replaced by
+  a piece of one or two words of it, or its top keyphrase, unless the theme's quotes are shown; sub-themes alike,
+  left out rather than renamed;
 - in the summary and the theme descriptions: the templated summary's quote clauses, any quotation of three words
   or more that is not a theme's name, a facilitator's question or a quote shown to this audience, citations of
   quotes not shown, and any unquoted run of VERBATIM_WORDS words or more copied from a participant's statement;
@@ -30,9 +32,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from core.repos.sessions import SessionRow
-from core.synthesis.labels import make_label
+from core.synthesis.labels import make_label, name_pieces, stem
 from core.synthesis.summary import quote_clauses
-from core.synthesis.theme_names import unique_labels
+from core.synthesis.theme_names import label_key, unique_labels
 
 if TYPE_CHECKING:   # core.results imports this module
     from core.results import SynthesisView, ThemeView
@@ -78,10 +80,12 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
            tuple((t.theme_id, t.label, t.description, tuple(t.keywords), t.participants) for t in view.themes))
     cached = _cache_get(key)
     if cached is None:
-        corpus, questions = _sources(view)
-        corpus_norm = _joined(corpus)
-        names = dict(zip([t.theme_id for t in view.themes], unique_labels(
-            [audience_label(t, k, t.theme_id in shown, corpus_norm) for t in view.themes])))
+        said, questions = _sources(view)
+        corpus_norm = said.joined
+        chosen: list[str] = []
+        for t in view.themes:      # in order of size: a larger theme has first pick of a short name
+            chosen.append(audience_label(t, k, t.theme_id in shown, said, {label_key(n) for n in chosen}))
+        names = dict(zip([t.theme_id for t in view.themes], unique_labels(chosen)))
         renamed = {t.label: names[t.theme_id] for t in view.themes if names[t.theme_id] != t.label}
         labels = list(names.values())
         summary = scrub(view.run.summary, corpus_norm, allowed_refs, allowed_texts, labels, questions, renamed)
@@ -89,7 +93,7 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
         # own words, so they go with its name
         descriptions = {t.theme_id: scrub(t.description, corpus_norm, allowed_refs, allowed_texts, labels, questions,
                                           renamed) if t.participants >= k else "" for t in view.themes}
-        subthemes = {t.theme_id: audience_subthemes(t, k, t.theme_id in shown, corpus_norm) for t in view.themes}
+        subthemes = {t.theme_id: audience_subthemes(t, k, t.theme_id in shown, said) for t in view.themes}
         cached = (names, summary, descriptions, subthemes)
         _cache_put(key, cached)
     names, summary, descriptions, subthemes = cached
@@ -109,32 +113,56 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
     return out
 
 
-def audience_label(theme: "ThemeView", k: int, quoted: bool, corpus_norm: str) -> str:
+def audience_label(theme: "ThemeView", k: int, quoted: bool, said: "Said", taken: set[str] = frozenset()) -> str:
     """The name an audience sees for a theme. Under k people: "Theme <n>" (any name of it is its few participants'
-    words). Else its own name, unless that is a participant's phrase of QUOTED_WORDS+ words while the theme's quotes
-    are not shown: then its top keyphrase (words many of its participants used; one phrase, never an "a · b" pair),
-    or "Theme <n>"."""
+    words). Else its own name, unless that is a phrase of QUOTED_WORDS+ words written by fewer than k participants
+    while the theme's quotes are not shown (a phrase k people wrote points at none of them): then a piece of one or
+    two words of it ("Pull requests" for "Reviewed each other's pull requests quickly"; see _short_name), else its
+    top keyphrase, else "Theme <n>". `taken`: names of other themes (label_key) a short name must not repeat."""
     neutral = f"Theme {theme.position + 1}"
     if theme.participants < k:
         return neutral
     words = _words(theme.label)
-    if quoted or len(words) < QUOTED_WORDS or f" {' '.join(words)} " not in corpus_norm:
+    people = said.people(" ".join(words))
+    if quoted or len(words) < QUOTED_WORDS or not 0 < people < k:
         return theme.label
-    keys = [kw for kw in theme.keywords if len(_words(kw)) < QUOTED_WORDS]
+    short = _short_name(theme, said, taken)
+    if short:
+        return short
+    keys = [kw for kw in theme.keywords if len(_words(kw)) < QUOTED_WORDS and label_key(kw) not in taken]
     return make_label(keys, neutral)
 
 
-def audience_subthemes(theme: "ThemeView", k: int, quoted: bool, corpus_norm: str) -> list:
+def _short_name(theme: "ThemeView", said: "Said", taken: set[str]) -> str | None:
+    """A piece of one or two words of the theme's name (labels.name_pieces): the word of it that ranks first among the
+    theme's keyphrases (else the one most of its participants wrote), or a pair of its words that two of them or more
+    wrote, unless that word was written by three times as many. None when no piece is written in the theme."""
+    pieces = [p for p in name_pieces(theme.label) if label_key(p) not in taken]
+    people = {p: said.people(" ".join(_words(p)), theme.theme_id) for p in pieces}
+    rank = {}
+    ranked = [kw for kw in theme.keywords if " " not in kw] + [kw for kw in theme.keywords if " " in kw]
+    for i, word in enumerate(w for kw in ranked for w in kw.split()):
+        rank.setdefault(stem(word), i)
+    singles = [p for p in pieces if " " not in p and people[p] > 0]
+    if not singles:
+        return None
+    word = min(singles, key=lambda p: (rank.get(stem(p), len(rank)), -people[p], theme.label.find(p)))
+    pairs = [p for p in pieces if " " in p and people[p] >= 2 and 3 * people[p] >= people[word]]
+    best = max(pairs, key=lambda p: (people[p], -theme.label.find(p))) if pairs else word
+    return best[:1].upper() + best[1:]
+
+
+def audience_subthemes(theme: "ThemeView", k: int, quoted: bool, said: "Said") -> list:
     """The sub-themes an audience sees: only those of k people or more in a theme of k or more (a smaller one's
-    name is its few participants' words); their quotes only when the theme's are shown; a name that is a
-    participant's phrase while they are not (as audience_label) leaves the sub-theme out."""
+    name is its few participants' words); their quotes only when the theme's are shown; a name that is a phrase of
+    fewer than k participants while they are not (as audience_label) leaves the sub-theme out."""
     if theme.participants < k:
         return []
     kept = []
     for sub in theme.subthemes:
         words = _words(sub.label)
         if sub.participants < k or (not quoted and len(words) >= QUOTED_WORDS
-                                    and f" {' '.join(words)} " in corpus_norm):
+                                    and 0 < said.people(" ".join(words)) < k):
             continue
         kept.append(replace(sub, quotes=list(sub.quotes) if quoted else []))
     return kept
@@ -216,19 +244,40 @@ def _drop_verbatim(text: str, corpus: str, allowed: str) -> str:
     return "".join(out)
 
 
-def _sources(view: "SynthesisView") -> tuple[list[str], list[str]]:
-    """(statement texts to look for copies of, the questions they answer): every statement of the run, or for a very
+class Said:
+    """The statements an audience's view is checked against, normalised once: who wrote which words, in which theme."""
+
+    def __init__(self, texts: list[str], participants: list[str], themes: list[str]) -> None:
+        lines = [" " + " ".join(_words(t)) + " " for t in texts]
+        self.joined = " " + " \n ".join(line.strip() for line in lines) + " "   # as `_joined`
+        self._by_theme: dict[str, list[tuple[str, str]]] = {}
+        for line, person, theme in zip(lines, participants, themes):
+            self._by_theme.setdefault(theme, []).append((line, person))
+
+    def people(self, phrase: str, theme_id: str | None = None) -> int:
+        """How many distinct participants wrote the normalised `phrase` (in theme `theme_id`, or anywhere)."""
+        key = f" {phrase} "
+        if not phrase or key not in self.joined:
+            return 0
+        groups = [self._by_theme.get(theme_id, [])] if theme_id is not None else self._by_theme.values()
+        return len({person for group in groups for line, person in group if key in line})
+
+
+def _sources(view: "SynthesisView") -> tuple[Said, list[str]]:
+    """(the statements to look for copies of, the questions they answer): every statement of the run, or for a very
     large run (whose statements are not read to show results) its quotes only."""
-    quotes = [q for t in view.themes for q in t.quotes]
-    texts, questions = [q.text for q in quotes], [q.question for q in quotes]
-    if int(view.run.stats.get("statements", 0) or 0) > FULL_CORPUS_STATEMENTS:
-        return texts, sorted(set(questions))
-    st: pd.DataFrame = view.statements
-    if not st.empty:
-        texts += st["text"].astype(str).tolist()
-        if "question" in st.columns:
-            questions += st["question"].dropna().astype(str).tolist()
-    return texts, sorted(set(questions))
+    quoted = [(q, t.theme_id) for t in view.themes for q in t.quotes]
+    texts, questions = [q.text for q, _ in quoted], [q.question for q, _ in quoted]
+    people, themes = [q.participant_id for q, _ in quoted], [t for _, t in quoted]
+    if int(view.run.stats.get("statements", 0) or 0) <= FULL_CORPUS_STATEMENTS:
+        st: pd.DataFrame = view.statements
+        if not st.empty:
+            texts += st["text"].astype(str).tolist()
+            people += st["participant_id"].astype(str).tolist()
+            themes += st["theme_id"].astype(str).tolist() if "theme_id" in st.columns else [""] * len(st)
+            if "question" in st.columns:
+                questions += st["question"].dropna().astype(str).tolist()
+    return Said(texts, people, themes), sorted(set(questions))
 
 
 def _fold(word: str) -> str:

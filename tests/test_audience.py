@@ -66,9 +66,9 @@ def test_the_members_view_quotes_participants_so_the_audience_view_must_not(db, 
     assert all(not t.quotes for t in view.themes)
     assert view.statements.empty and view.runs == []
     assert "raised by" in view.run.summary               # the summary keeps its counts
-    for theme in view.themes:                             # offline names are phrases taken from the answers
-        assert len(theme.label.split()) < 3 or not any(theme.label.lower() in a.lower() for a in answers)
-        assert "·" not in theme.label                      # a keyphrase stands in, never an "a · b" pair
+    for theme in view.themes:     # offline names are phrases taken from the answers: shown if k (3) people wrote them
+        assert len(theme.label.split()) < 3 or sum(theme.label.lower() in a.lower() for a in answers) >= 3
+        assert "·" not in theme.label                      # a piece of a name stands in, never an "a · b" pair
 
 
 def test_allowed_quotes_come_only_from_themes_of_at_least_k_people(db, creator, shared):
@@ -158,7 +158,7 @@ def test_sub_themes_show_no_ones_words_unless_their_themes_quotes_are_shown(db, 
     full = results.open(db, creator, s.id).synthesis_view()
     big = max(full.themes, key=lambda t: t.participants)
     quote = big.quotes[0]
-    phrase = " ".join(quote.text.rstrip(".").split()[:4])          # a name taken from an answer, as offline names are
+    phrase = " ".join(said(1).rstrip(".").split()[-4:])    # a name taken from one answer ("tastes burnt this sprint")
     subs = [SubThemeView("s1", phrase, big.participants, 3, [quote]), SubThemeView("s2", "Fridays", 2, 2, [quote]),
             SubThemeView("s3", "Tuesdays", big.participants, 2, [quote])]
     themed = replace(full, themes=[replace(t, subthemes=subs) if t is big else t for t in full.themes])
@@ -175,3 +175,25 @@ def test_sub_themes_show_no_ones_words_unless_their_themes_quotes_are_shown(db, 
     assert all(sub.quotes == [quote] for sub in shown_subs)
     no_quotes = audience_view(themed, QuotePolicy(True, 3), quotes=False)   # a public link that shows no quotes
     assert all(not sub.quotes for t in no_quotes.themes for sub in t.subthemes)
+
+
+def test_a_name_k_people_wrote_is_shown_and_one_persons_phrase_gives_way_to_a_piece_of_it(db, creator, shared):
+    """A phrase that k participants wrote points at none of them; one written by fewer is replaced by its best piece
+    of one or two words."""
+    s, _ = shared
+    full = results.open(db, creator, s.id).synthesis_view()
+    coffee = next(t for t in full.themes if "coffee" in t.label.lower())
+    assert len(coffee.label.split()) >= 3 and coffee.participants == 4   # the 4 people's shared sentence names it
+    for k, shown in ((3, coffee.label), (4, coffee.label), (5, "Theme 1")):
+        view = audience_view(full, QuotePolicy(False, k))
+        assert next(t for t in view.themes if t.theme_id == coffee.theme_id).label == shown
+
+    own = " ".join(said(1).rstrip(".").split()[-5:])          # "coffee tastes burnt this sprint": one person's words
+    renamed = replace(full, themes=[replace(t, label=own.capitalize()) if t is coffee else t for t in full.themes])
+    view = audience_view(renamed, QuotePolicy(False, 3))
+    name = next(t for t in view.themes if t.theme_id == coffee.theme_id).label
+    assert name.lower() in own and len(name.split()) <= 2      # a piece of it its four people wrote ("Coffee
+    assert "coffee" in name.lower() and "sprint" not in name.lower()   # tastes"), not one person's ending
+    assert "tastes burnt this sprint" not in words_shown(view).lower()
+    shown = audience_view(renamed, QuotePolicy(True, 3))      # its quotes are shown: so is its name
+    assert next(t for t in shown.themes if t.theme_id == coffee.theme_id).label == own.capitalize()

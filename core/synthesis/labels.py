@@ -51,7 +51,7 @@ def ctfidf_keywords(texts_by_theme: list[list[str]], top: int = 6, banned: set[s
     if not any(d.strip() for d in docs):
         return [[] for _ in docs]
     try:
-        vec = CountVectorizer(ngram_range=(1, 2), stop_words=STOP, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+        vec = CountVectorizer(analyzer=_keyphrase_terms)
         counts = vec.fit_transform(docs)
     except ValueError:
         return [[] for _ in docs]
@@ -69,6 +69,28 @@ def ctfidf_keywords(texts_by_theme: list[list[str]], top: int = 6, banned: set[s
         out.append([terms[i] for i in order[:top * 6] if row[i] > 0
                     and not (banned and any(stem(w) in banned for w in terms[i].split()))][:top * 3])
     return [_distinct(words, top) for words in out]
+
+
+_KEY_WORD = re.compile(r"[^\W\d_]{3,}")
+_STOP_SET = frozenset(STOP) | {"couldn", "wouldn", "shouldn", "wasn", "weren", "aren", "haven", "hasn", "doesn"}
+
+
+def _keyphrase_terms(doc: str) -> list[str]:
+    """Content words and pairs of content words written side by side in one clause. (A vectorizer's own n-grams
+    pair words across the stop words and punctuation it removed: "habit of writing. Decisions" gave "habit writing"
+    and "writing decisions", which no one wrote.)"""
+    terms: list[str] = []
+    for piece in _CLAUSE_PUNCT.split(doc.lower()):
+        prev = None
+        for word in re.findall(r"\w+", piece):
+            if not _KEY_WORD.fullmatch(word) or word in _STOP_SET:
+                prev = None
+                continue
+            terms.append(word)
+            if prev:
+                terms.append(f"{prev} {word}")
+            prev = word
+    return terms
 
 
 def _distinct(words: list[str], top: int) -> list[str]:
@@ -279,6 +301,29 @@ def theme_labels(texts_by_theme: list[list[str]], centrality_by_theme: list[list
             taken.add(label.text.lower())
         out.append(label)
     return out
+
+
+# Past forms and adverbs end a clause in participants' words ("Priorities kept", "Requests quickly") but not a name
+_NOT_A_NAME_END = re.compile(r"(?:ed|ly)$|^(?:kept|made|took|went|got|felt|left|found|gave|came|brought|thought|told|"
+                             r"held|ran|saw|knew|became|began|wrote|spent|lost|put|set|let|meant|seemed)$")
+
+
+def name_pieces(label: str) -> list[str]:
+    """The pieces of one or two words of `label` that can stand as a name, as written: a content word, or a content
+    word or qualifier followed by a content word ("Pull requests", "No habit"); never across a clause, never with a
+    past form or an adverb ("Priorities kept", "Requests quickly")."""
+    def fits(word: str) -> bool:
+        return _content(word) and not _NOT_A_NAME_END.search(word.lower())
+
+    pieces = []
+    for clause in _clauses(label):
+        words = [label[a:b] for _, a, b in clause]
+        for i, word in enumerate(words):
+            if fits(word):
+                pieces.append(word)
+            if i + 1 < len(words) and (fits(word) or word.lower() in QUALIFIERS) and fits(words[i + 1]):
+                pieces.append(f"{word} {words[i + 1]}")
+    return pieces
 
 
 @dataclass

@@ -15,7 +15,7 @@ from core.repos import synthesis as repo
 from core.sessions import create_session, save_guide, set_status
 from core.synthesis.cluster import DISSOLVED, cluster, stability_word
 from core.synthesis.embed import FunctionEmbedder
-from core.synthesis.labels import stem, theme_labels
+from core.synthesis.labels import ctfidf_keywords, name_pieces, stem, theme_labels
 from core.synthesis.pipeline import OTHER_ID, synthesize
 from core.synthesis.units import clean_text, feature_texts, is_boilerplate
 from tests.helpers import BRIEF, launched_session
@@ -252,3 +252,24 @@ def test_a_brand_named_everywhere_is_dropped_but_a_frequent_common_word_stays():
     f = feature_texts(st)
     assert f.dominant == {"acme"}
     assert f.texts[0] == "The app crashes when I pay 0" and f.texts[-1] == "The kitchen coffee machine is broken"
+
+
+def test_keyphrases_pair_only_words_written_side_by_side():
+    """A pair keyphrase is two words someone wrote next to each other, not two words a stop word or a full stop
+    separated ("habit writing", "writing decisions")."""
+    themes = [["No habit of writing. Decisions get lost in chat.", "We have no habit of writing; decisions vanish."],
+              ["The deploy pipeline broke twice.", "Our deploy pipeline is slow."]]
+    words = ctfidf_keywords(themes, top=10)
+    assert "deploy pipeline" in words[1]
+    pairs = [w for theme in words for w in theme if " " in w]
+    assert pairs and not {"habit writing", "writing decisions", "pipeline broke deploy"} & set(pairs)
+    for pair in pairs:
+        assert any(pair in " ".join(t.lower().split()) for theme in themes for t in theme)
+
+
+def test_name_pieces_are_one_or_two_words_that_read_as_a_name():
+    pieces = name_pieces("Reviewed each other's pull requests quickly")
+    assert "pull requests" in pieces and "requests quickly" not in pieces and "quickly" not in pieces
+    assert name_pieces("Priorities kept changing") == ["Priorities", "changing"]
+    assert "No habit" in name_pieces("No habit of writing things down")
+    assert all(len(p.split()) <= 2 for p in name_pieces("Meetings scattered across the day, every week"))
