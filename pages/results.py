@@ -57,8 +57,7 @@ running = opened.synthesis_progress()
 # This and `earlier` below are always drawn, filled or not: a fragment's id is its place on the page, so an
 # element that came and went above the tabs (a run starting or ending) would give every theme's fragment a new id,
 # and a click made in one just then would be dropped as coming from a fragment that no longer exists.
-status = st.container()
-with status:
+with st.container():
     if running is not None and running.running:
         synthesis_running(opened)
     elif running is not None and running.error:

@@ -51,3 +51,20 @@ def open_expanders(at: AppTest, prefix: str) -> AppTest:
         at.session_state[key] = True
     return at.run()
 
+
+
+def place_of(at: AppTest, node) -> list[int]:
+    """Where `node` sits on the page: the indices from the main area down to it, as Streamlit numbers elements (a
+    fragment's id includes this place)."""
+    def search(block, path):
+        for index, child in getattr(block, "children", {}).items():
+            if child is node:
+                return path + [index]
+            found = search(child, path + [index])
+            if found:
+                return found
+        return None
+
+    found = search(at.main, [])
+    assert found is not None, "the element is not in the page's main area"
+    return found

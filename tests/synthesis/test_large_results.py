@@ -18,7 +18,7 @@ from core.synthesis import pipeline
 from core.synthesis.pipeline import Params, synthesize
 from core.text import word_count
 from tests.helpers import launched_session
-from tests.pages.apptest import app, texts
+from tests.pages.apptest import app, place_of, texts
 from tests.synthesis.helpers import TOPICS, add_participants, topic_answers
 
 SPEC = ImportSpec("Big survey", ["What should change?", "Anything else?"], "Respondent", ["Team"])
@@ -126,6 +126,8 @@ def test_the_synthesis_runs_in_the_background_and_the_page_shows_its_progress(db
     add_participants(db, s, topic_answers(24, seed=4)[0])
     synthesize(db, [s.id], params=Params(k=4))
     before = synrepo.latest_run(db, s.id)
+    idle = app("pages/results.py", user=creator, query={"s": s.id}).run()
+    tabs_place = place_of(idle, idle.tabs[0])
     release, reached = threading.Event(), threading.Event()
     real = results.synthesis.run_synthesis   # what the background thread runs
 
@@ -148,12 +150,18 @@ def test_the_synthesis_runs_in_the_background_and_the_page_shows_its_progress(db
         assert "Synthesis running (manual): Finding themes" in str(at.get("progress")[0].proto)
         assert before.id in texts(at)                              # the previous run is shown meanwhile
         assert at.button(key="rerun").disabled
+        # the progress bar above the tabs does not move them: a theme fragment's id (its place) stays the same, so
+        # a click in one is not dropped when a run starts or ends
+        assert place_of(at, at.tabs[0]) == tabs_place
     finally:
         release.set()
     assert refresh.scheduler.wait_idle(60)
     state = results.open(db, creator, s.id).synthesis_progress()
     assert not state.running and state.error is None and state.fraction == 1.0
     assert synrepo.latest_run(db, s.id).id != before.id
+    after = app("pages/results.py", user=creator, query={"s": s.id}).run()
+    assert after.expander and "Earlier runs" in [e.label for e in after.expander]    # two runs now
+    assert place_of(after, after.tabs[0]) == tabs_place
 
 
 def test_a_failed_background_run_shows_a_plain_message(db, creator, monkeypatch, caplog):
