@@ -11,8 +11,8 @@ from dataclasses import dataclass
 _TEMPLATES = {
     "en": {
         "none": "No one has answered yet, so there is nothing to summarise.",
-        "intro": ("This summary was generated without an AI model, from the theme table below: it counts and quotes, "
-                  "it does not interpret. Analysed: {included} ({finished} finished their conversation); "
+        "intro": ("This summary was generated without an AI model, from the theme table below: it counts what was "
+                  "said, it does not interpret. Analysed: {included} ({finished} finished their conversation); "
                   "{statements} grouped into {themes}."),
         "theme": "“{label}” was raised by {people} of {included} ({share:.0f}%), {mentions}{quote}.",
         "quote": ", for example: “{text}” [{ref}]",
@@ -22,9 +22,9 @@ _TEMPLATES = {
     },
     "fr": {
         "none": "Personne n'a encore répondu : il n'y a rien à résumer.",
-        "intro": ("Ce résumé a été produit sans modèle d'IA, à partir du tableau des thèmes ci-dessous : il compte et "
-                  "cite, il n'interprète pas. Analysé : {included} ({finished} ont terminé leur conversation) ; "
-                  "{statements} regroupés en {themes}."),
+        "intro": ("Ce résumé a été produit sans modèle d'IA, à partir du tableau des thèmes ci-dessous : il compte ce "
+                  "qui a été dit, il n'interprète pas. Analysé : {included} ({finished} ont terminé leur "
+                  "conversation) ; {statements} regroupés en {themes}."),
         "theme": "« {label} » a été évoqué par {people} sur {included} ({share:.0f} %), {mentions}{quote}.",
         "quote": ", par exemple : « {text} » [{ref}]",
         "rest": "Thèmes plus petits ({n}) : chacun évoqué par moins de participants ; voir le tableau.",
@@ -33,8 +33,8 @@ _TEMPLATES = {
     },
     "es": {
         "none": "Nadie ha respondido todavía: no hay nada que resumir.",
-        "intro": ("Este resumen se generó sin un modelo de IA, a partir de la tabla de temas: cuenta y cita, no "
-                  "interpreta. Analizado: {included} ({finished} terminaron su conversación); "
+        "intro": ("Este resumen se generó sin un modelo de IA, a partir de la tabla de temas: cuenta lo que se "
+                  "dijo, no interpreta. Analizado: {included} ({finished} terminaron su conversación); "
                   "{statements} agrupadas en {themes}."),
         "theme": "«{label}» fue mencionado por {people} de {included} ({share:.0f} %), {mentions}{quote}.",
         "quote": ", por ejemplo: «{text}» [{ref}]",
