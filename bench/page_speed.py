@@ -17,6 +17,9 @@ The creator is signed in once; then, `--repeats` times each (the first of each i
 - **Chat**: a participant's Send → the facilitator's next message shown.
 - **Skeletons**: the longest time any Streamlit placeholder (`stSkeleton`) stayed on screen in each measurement
   (its p50 and max over the repeats).
+- **Click → shown, page clock** (clicks only): from the pointer going down to the first frame in which what the
+  click waited for is shown, timed in the page. Playwright's "shown" also holds its click's readiness checks and
+  its expect's polling, which a person never waits for.
 
 Every action comes 2 s after the page settled (THINK_MS), as a person reading it would: a page that stayed
 drawn for 1 s loads the browser's chart code (ui/warm.py), which a click at machine speed would find still busy.
@@ -28,6 +31,7 @@ reruns). Figures are wall clock in the browser, on the same 2 cores as the serve
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -57,8 +61,26 @@ _WATCH = """
     if (since !== null) window.__skeletonMax = Math.max(window.__skeletonMax, t - since);
   };
   setInterval(tick, 20);
+  // A person's click to what they waited for, on the page's own clock: from the pointer going down to the first frame
+  // where window.__want() holds (Playwright's click first checks the element is ready, and its expect polls).
+  document.addEventListener('pointerdown', () => {
+    const want = window.__want;
+    if (!want) return;
+    const down = performance.now();
+    window.__seen = null;
+    const frame = () => { if (want()) window.__seen = performance.now() - down; else requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+  }, true);
 })();
 """
+# What a click waits for, tested in the page each frame: `in_tab(name, css)` an element of the tab's panel shown.
+_IN_TAB = """const tab = [...document.querySelectorAll('[role=tab]')].find(t => t.textContent.trim() === %s);
+const panel = tab && document.getElementById(tab.getAttribute('aria-controls'));
+return !!panel && [...panel.querySelectorAll(%s)].some(e => e.getClientRects().length > 0);"""
+
+
+def in_tab(name: str, css: str) -> str:
+    return _IN_TAB % (json.dumps(name), json.dumps(css))
 
 
 def prepare(extra: int):
@@ -87,17 +109,22 @@ def prepare(extra: int):
     return run
 
 
-def timed(page, action, ready) -> tuple[float, float, int, float]:
-    """(shown s, settled s, script runs, longest skeleton s) of `action()` until `ready()` and then idle."""
+def timed(page, action, ready, want: str | None = None) -> tuple[float, float, int, float, float | None]:
+    """(shown s, settled s, script runs, longest skeleton s, click to shown in the page s or None) of `action()`
+    until `ready()` and then idle; `want`: the body of a JS function true once what `ready` waits for is shown (a
+    click's own clock, see _WATCH)."""
     page.wait_for_timeout(THINK_MS)
-    page.evaluate("window.__runs = 0; window.__skeletonMax = 0")
+    page.evaluate("want => { window.__runs = 0; window.__skeletonMax = 0; window.__seen = null;"
+                  " window.__want = want ? new Function(want) : null; }", want)
     start = time.perf_counter()
     action()
     ready()
     shown = time.perf_counter() - start
     harness.wait_idle(page, quiet_ms=QUIET_MS)
     settled = time.perf_counter() - start - QUIET_MS / 1000
-    return shown, max(settled, shown), page.evaluate("window.__runs"), page.evaluate("window.__skeletonMax") / 1000
+    seen = page.evaluate("window.__seen") if want else None
+    return (shown, max(settled, shown), page.evaluate("window.__runs"), page.evaluate("window.__skeletonMax") / 1000,
+            seen / 1000 if seen is not None else None)
 
 
 def measure(extra: int, repeats: int) -> dict[str, list[tuple[float, float, int, float]]]:
@@ -130,11 +157,13 @@ def measure(extra: int, repeats: int) -> dict[str, list[tuple[float, float, int,
                     .click(), visible(page.get_by_role("tab", name="Themes"))))
                 out.setdefault("Results: switch to Themes", []).append(timed(
                     page, lambda: page.get_by_role("tab", name="Themes").click(),
-                    visible(page.get_by_role("tabpanel", name="Themes").locator(".js-plotly-plot").first)))
+                    visible(page.get_by_role("tabpanel", name="Themes").locator(".js-plotly-plot").first),
+                    in_tab("Themes", ".js-plotly-plot")))
                 out.setdefault("Results: switch to Participants", []).append(timed(
                     page, lambda: page.get_by_role("tab", name="Participants").click(),
                     visible(page.get_by_role("tabpanel", name="Participants")
-                            .locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first)))
+                            .locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first),
+                    in_tab("Participants", '[data-testid="stDataFrame"], [data-testid="stTable"]')))
                 out.setdefault("Public results: open", []).append(timed(
                     page, go(f"{server.url}/public?t={prepare.public_token}"),
                     visible(page.locator(".js-plotly-plot").first)))
@@ -144,7 +173,7 @@ def measure(extra: int, repeats: int) -> dict[str, list[tuple[float, float, int,
                 out.setdefault("Design: switch to the form", []).append(timed(
                     page, lambda: page.get_by_role("tab", name="Pre-session form").click(),
                     visible(page.get_by_role("tabpanel", name="Pre-session form").get_by_label("Label", exact=True)
-                            .first)))
+                            .first), in_tab("Pre-session form", '[data-testid="stTextInput"]')))
             chat = context.new_page()
             harness.goto(chat, f"{server.url}/chat?s={demo.session_id}&p={prepare.chat_tokens[0]}")
             box = chat.get_by_placeholder("Type your answer…")
@@ -161,11 +190,21 @@ def measure(extra: int, repeats: int) -> dict[str, list[tuple[float, float, int,
                 def replied(before=before):
                     expect(chat.locator('[data-testid="stChatMessage"]')).to_have_count(before + 2, timeout=60_000)
 
-                out.setdefault("Chat: Send → reply", []).append(timed(chat, send, replied))
+                out.setdefault("Chat: Send → reply", []).append(timed(
+                    chat, send, replied, f"return document.querySelectorAll('[data-testid=stChatMessage]').length"
+                                         f" >= {before + 2};"))
                 if not box.is_visible():
                     break
             browser.close()
     return out
+
+
+def _clicked(rows) -> str:
+    """First / p50 of the rest / max of the page-clock times, or "-" (a navigation: no click)."""
+    seen = [r[4] for r in rows]
+    if any(v is None for v in seen):
+        return "-"
+    return f"{seen[0]:.2f} / {statistics.median(seen[1:] or seen):.2f} / {max(seen):.2f} s"
 
 
 def main() -> None:
@@ -179,7 +218,7 @@ def main() -> None:
         print(f"\n## demo + {extra} participants ({args.repeats} repeats; first | p50 of the rest | max)")
         figures = measure(extra, args.repeats)
         print("| measurement | shown: first / p50 / max | settled: first / p50 / max | script runs | skeleton on "
-              "screen: p50 / max |\n|---|---|---|---|---|")
+              "screen: p50 / max | click → shown, page clock: first / p50 / max |\n|---|---|---|---|---|---|")
         for name, rows in figures.items():
             shown = [r[0] for r in rows]
             settled = [r[1] for r in rows]
@@ -188,7 +227,7 @@ def main() -> None:
             print(f"| {name} | {shown[0]:.2f} / {statistics.median(rest):.2f} / {max(shown):.2f} s "
                   f"| {settled[0]:.2f} / {statistics.median(rest_settled):.2f} / {max(settled):.2f} s "
                   f"| {statistics.median(r[2] for r in rows):.0f} | {statistics.median(r[3] for r in rows):.2f} / "
-                  f"{max(r[3] for r in rows):.2f} s |")
+                  f"{max(r[3] for r in rows):.2f} s | {_clicked(rows)} |")
     print("load", open("/proc/loadavg").read().split()[:3])
 
 

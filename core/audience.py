@@ -115,13 +115,14 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
 
 def audience_label(theme: "ThemeView", k: int, quoted: bool, said: "Said", taken: set[str] = frozenset()) -> str:
     """The name an audience sees for a theme. Under k people: "Theme <n>" (any name of it is its few participants'
-    words). Else its own name, unless that is a phrase of QUOTED_WORDS+ words written by fewer than k participants
-    while the theme's quotes are not shown (a phrase k people wrote points at none of them): then a piece of one or
-    two words of it ("Pull requests" for "Reviewed each other's pull requests quickly"; see _short_name), else its
-    top keyphrase, else "Theme <n>". `taken`: names of other themes (label_key) a short name must not repeat."""
+    words), but "Other" stays "Other". Else its own name, unless that is a phrase of QUOTED_WORDS+ words written by
+    fewer than k participants while the theme's quotes are not shown (a phrase k people wrote points at none of
+    them): then a piece of one or two words of it ("Pull requests" for "Reviewed each other's pull requests quickly";
+    see _short_name), else its top keyphrase, else "Theme <n>". `taken`: names of other themes (label_key) a short
+    name must not repeat."""
     neutral = f"Theme {theme.position + 1}"
     if theme.participants < k:
-        return neutral
+        return theme.label if theme.origin == "other" and theme.label == "Other" else neutral   # no one's words
     words = _words(theme.label)
     people = said.people(" ".join(words))
     if quoted or len(words) < QUOTED_WORDS or not 0 < people < k:

@@ -197,3 +197,7 @@ def test_a_name_k_people_wrote_is_shown_and_one_persons_phrase_gives_way_to_a_pi
     assert "tastes burnt this sprint" not in words_shown(view).lower()
     shown = audience_view(renamed, QuotePolicy(True, 3))      # its quotes are shown: so is its name
     assert next(t for t in shown.themes if t.theme_id == coffee.theme_id).label == own.capitalize()
+
+    other = replace(full.themes[-1], theme_id="other", label="Other", origin="other", participants=1)
+    small = audience_view(replace(full, themes=[*full.themes, other]), QuotePolicy(False, 3)).themes
+    assert small[-1].label == "Other" and small[-2].label.startswith("Theme ")   # no one's words, unlike a name
