@@ -136,8 +136,9 @@ def audience_label(theme: "ThemeView", k: int, quoted: bool, said: "Said", taken
 
 def _short_name(theme: "ThemeView", said: "Said", taken: set[str]) -> str | None:
     """A piece of one or two words of the theme's name (labels.name_pieces): the word of it that ranks first among the
-    theme's keyphrases (else the one most of its participants wrote), or a pair of its words that two of them or more
-    wrote, unless that word was written by three times as many. None when no piece is written in the theme."""
+    theme's keyphrases (else the one most of its participants wrote), or rather a pair of its words that its
+    participants wrote, unless that word was written by three times as many. None when no piece is written in the
+    theme."""
     pieces = [p for p in name_pieces(theme.label) if label_key(p) not in taken]
     people = {p: said.people(" ".join(_words(p)), theme.theme_id) for p in pieces}
     rank = {}
@@ -148,8 +149,11 @@ def _short_name(theme: "ThemeView", said: "Said", taken: set[str]) -> str | None
     if not singles:
         return None
     word = min(singles, key=lambda p: (rank.get(stem(p), len(rank)), -people[p], theme.label.find(p)))
-    pairs = [p for p in pieces if " " in p and people[p] >= 2 and 3 * people[p] >= people[word]]
-    best = max(pairs, key=lambda p: (people[p], -theme.label.find(p))) if pairs else word
+    pairs = [p for p in pieces if " " in p and 3 * people[p] >= people[word] > 0 < people[p]]
+    # among pairs as often written, the one of better keyphrases, then the later one (English puts the head noun
+    # last: "config value" rather than "single config")
+    best = max(pairs, key=lambda p: (people[p], -sum(rank.get(stem(w), len(rank)) for w in p.split()),
+                                     theme.label.find(p))) if pairs else word
     return best[:1].upper() + best[1:]
 
 

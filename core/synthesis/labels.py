@@ -321,7 +321,8 @@ def name_pieces(label: str) -> list[str]:
         for i, word in enumerate(words):
             if fits(word):
                 pieces.append(word)
-            if i + 1 < len(words) and (fits(word) or word.lower() in QUALIFIERS) and fits(words[i + 1]):
+            lead = fits(word) or word.lower() in QUALIFIERS or (_content(word) and word.lower().endswith("ly"))
+            if i + 1 < len(words) and lead and fits(words[i + 1]):     # "Quarterly goals", never "Requests quickly"
                 pieces.append(f"{word} {words[i + 1]}")
     return pieces
 

@@ -75,7 +75,7 @@ def take(output: Path, participants: int = 30) -> Path:
 
 
 def take_screens(folder: Path) -> list[Path]:
-    """The screens changed for issues 9, 11 and 14, each at 1280 px wide, in `folder`."""
+    """The screens changed for issues 9, 11 and 14, and the public results page, each at 1280 px wide, in `folder`."""
     from urllib.parse import quote
 
     from playwright.sync_api import expect, sync_playwright
@@ -139,7 +139,27 @@ def take_screens(folder: Path) -> list[Path]:
             expect(page.get_by_text("it will not be shown again")).to_be_visible()
             shot("api-keys", 1300)
             browser.close()
+        with harness.demo_server(Path(tmp) / "public", participants=12, prepare=_public_link) as (server, demo):
+            browser = harness.launch_browser(driver)
+            page = browser.new_page(viewport={"width": WIDTH, "height": 900}, device_scale_factor=1)
+            harness.goto(page, f"{server.url}/public?t={_public_link.token}")
+            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=harness.TIMEOUT_MS)
+            shot("public-results", 1700)
+            browser.close()
     return saved
+
+
+def _public_link(path: Path, demo: harness.Demo) -> None:
+    """Before the server starts: the demo session public, with a link showing its summary and themes (no quotes)."""
+    from core.db import Database
+    from core.repos import users as urepo
+    from core.sharing import create_public_link, set_visibility
+
+    db = Database(path)
+    owner = urepo.get_by_username(db, demo.username)
+    set_visibility(db, owner, demo.session_id, "public")
+    _public_link.token = create_public_link(db, owner, demo.session_id, ["summary", "themes"])
+    db.close()
 
 
 if __name__ == "__main__":
