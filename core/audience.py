@@ -135,21 +135,21 @@ def audience_label(theme: "ThemeView", k: int, quoted: bool, said: "Said", taken
 
 
 def _short_name(theme: "ThemeView", said: "Said", taken: set[str]) -> str | None:
-    """A piece of one or two words of the theme's name (labels.name_pieces): the word of it that ranks first among the
-    theme's keyphrases (else the one most of its participants wrote), or rather a pair of its words that its
-    participants wrote, unless that word was written by three times as many. None when no piece is written in the
-    theme."""
+    """A piece of one or two words of the theme's name (labels.name_pieces) that two or more of its participants
+    wrote: the word of it that ranks first among the theme's keyphrases (else the one most of them wrote), or rather
+    a pair of its words, unless that word was written by three times as many. None when there is no such piece."""
     pieces = [p for p in name_pieces(theme.label) if label_key(p) not in taken]
     people = {p: said.people(" ".join(_words(p)), theme.theme_id) for p in pieces}
     rank = {}
     ranked = [kw for kw in theme.keywords if " " not in kw] + [kw for kw in theme.keywords if " " in kw]
     for i, word in enumerate(w for kw in ranked for w in kw.split()):
         rank.setdefault(stem(word), i)
-    singles = [p for p in pieces if " " not in p and people[p] > 0]
+    # a word or two only one person wrote can still point at them (a name, a rare term): two writers at least
+    singles = [p for p in pieces if " " not in p and people[p] >= MIN_AUDIENCE_PEOPLE]
     if not singles:
         return None
     word = min(singles, key=lambda p: (rank.get(stem(p), len(rank)), -people[p], theme.label.find(p)))
-    pairs = [p for p in pieces if " " in p and 3 * people[p] >= people[word] > 0 < people[p]]
+    pairs = [p for p in pieces if " " in p and people[p] >= MIN_AUDIENCE_PEOPLE and 3 * people[p] >= people[word]]
     # among pairs as often written, the one of better keyphrases, then the later one (English puts the head noun
     # last: "config value" rather than "single config")
     best = max(pairs, key=lambda p: (people[p], -sum(rank.get(stem(w), len(rank)) for w in p.split()),

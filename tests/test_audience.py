@@ -8,12 +8,12 @@ from dataclasses import replace
 import pytest
 
 from core import results
-from core.audience import WITHHELD, QuotePolicy, audience_view, scrub
+from core.audience import WITHHELD, QuotePolicy, Said, audience_label, audience_view, scrub
 from core.permissions import AccessDenied
 from core.repos import sessions as srepo
 from core.repos.audit import audit_frame
 from core.results import participant_view, public_view
-from core.results.synthesis import SubThemeView
+from core.results.synthesis import SubThemeView, ThemeView
 from core.sharing import SharingError, create_public_link, set_audience_quotes, set_visibility
 from core.synthesis.summary import SummaryTheme, templated_summary
 from tests.audience_data import PLAN, populate, said
@@ -201,3 +201,12 @@ def test_a_name_k_people_wrote_is_shown_and_one_persons_phrase_gives_way_to_a_pi
     other = replace(full.themes[-1], theme_id="other", label="Other", origin="other", participants=1)
     small = audience_view(replace(full, themes=[*full.themes, other]), QuotePolicy(False, 3)).themes
     assert small[-1].label == "Other" and small[-2].label.startswith("Theme ")   # no one's words, unlike a name
+
+
+def test_a_short_name_is_never_a_word_only_one_person_wrote():
+    """A word or two is not a quote, but one only one person wrote (a name, a rare term) can still point at them."""
+    said = Said(["Zebulon ignores my desk request", "my desk is too low", "the desk wobbles", "a desk that works",
+                 "a standing desk please"], [f"p{i}" for i in range(5)], ["T1"] * 5)
+    theme = ThemeView("T1", 0, "Zebulon ignores my desk request", "", ["zebulon", "desk"], 5, 5, 100.0, {})
+    assert audience_label(theme, 3, False, said) == "Desk"
+    assert audience_label(theme, 3, True, said) == theme.label            # its quotes are shown: so is its name
