@@ -22,7 +22,7 @@ The creator is signed in once; then, `--repeats` times each (the first of each i
   its expect's polling, which a person never waits for.
 
 Every action comes 2 s after the page settled (THINK_MS), as a person reading it would: a page that stayed
-drawn for 1 s loads the browser's chart code (ui/warm.py), which a click at machine speed would find still busy.
+drawn for 1 s loads the browser's element code (ui/warm.py), which a click at machine speed would find still busy.
 
 Script runs per navigation are counted (a fresh page runs twice: the cookie component reports, then the page
 reruns). Figures are wall clock in the browser, on the same 2 cores as the server: read them as relative.
@@ -42,7 +42,7 @@ from bench._setup import TextBank, bulk_load, machine_info
 from tests.e2e import harness
 
 QUIET_MS = 250
-THINK_MS = 2000   # a person reads a page before the next click; the pages preload chart code in that time
+THINK_MS = 2000   # a person reads a page before the next click; the pages preload element code in that time
 
 # Counts script runs and the longest time a placeholder skeleton stayed visible, from page load on.
 _WATCH = """

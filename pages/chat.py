@@ -20,7 +20,7 @@ from ui.resources import db
 from ui.results_view import show_summary, show_themes
 from ui.safe import escape_markdown, show_text
 from ui.scroll import scroll_into_view
-from ui.warm import preload_charts
+from ui.warm import preload_elements
 
 st.set_page_config(page_title="Harmonica", page_icon=":material/forum:", layout="centered")
 
@@ -199,7 +199,7 @@ with answer_area, st.form("answer", clear_on_submit=False, border=False):
 # reply just above it.
 scroll_into_view("answer_area", block="end")
 if chat.session.visibility in ("participants", "public"):   # the themes chart shown once they finish
-    preload_charts()
+    preload_elements(("PlotlyChart",))
 
 with st.expander("Your data"):
     own_data_controls()

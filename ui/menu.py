@@ -7,7 +7,7 @@ import streamlit as st
 from core.repos.users import User
 from ui import nav
 from ui.auth import sign_out_everywhere
-from ui.warm import preload_charts
+from ui.warm import preload_elements
 
 
 def show_menu(user: User) -> None:
@@ -24,4 +24,4 @@ def show_menu(user: User) -> None:
         # Signing out ends every session of the user (server-side), not only this browser's cookie.
         st.session_state["_authenticator"].logout("Sign out", location="sidebar", key="sign_out",
                                                   callback=sign_out_everywhere)
-        preload_charts()
+        preload_elements()

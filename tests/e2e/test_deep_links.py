@@ -13,11 +13,14 @@ except ImportError:  # the fixtures report it: skipped locally, failed in CI
     expect = None
 
 from tests.e2e.harness import REPO, goto, sign_in, unexpected, wait_idle
+from ui.warm import ELEMENTS, element_modules
 
 pytestmark = pytest.mark.e2e
 
 DEMO_NAME = "Demo: Retrospective"
-PLOTLY_CODE_LOADED = "performance.getEntriesByType('resource').some(e => e.name.includes('/PlotlyChart.'))"
+# Every element module the pages draw has been fetched (the Summary draws no text area, chart or number input).
+ELEMENT_CODE_LOADED = ("modules => modules.every(m => performance.getEntriesByType('resource')"
+                       ".some(e => e.name.endsWith('/' + m)))")
 
 
 def participant_texts() -> list[str]:
@@ -70,9 +73,11 @@ def test_deep_links_on_a_fresh_server(seeded_server, new_page, shown_exceptions)
     expect(page.get_by_role("tabpanel", name="Summary").locator('[data-testid="stDataFrame"]')).to_be_visible()
     wait_idle(page)
     expect(page.get_by_text("Please sign in")).to_have_count(0)
-    # The Summary draws no chart, yet the browser loads Plotly's code once the page is idle (ui/warm.py) ...
+    # The Summary draws no chart, yet the browser loads Plotly's code, and every other element's the pages draw,
+    # once the page is idle (ui/warm.py) ...
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(0)
-    page.wait_for_function(PLOTLY_CODE_LOADED)
+    assert len(element_modules()) == len(ELEMENTS), "a Streamlit upgrade renamed an element's module: update ELEMENTS"
+    page.wait_for_function(ELEMENT_CODE_LOADED, arg=list(element_modules()))
     # ... and the Themes tab's chart then draws with it.
     page.get_by_role("tab", name="Themes", exact=True).click()
     expect(page.get_by_role("tabpanel", name="Themes").locator(".js-plotly-plot")).to_be_visible()
