@@ -81,17 +81,16 @@ def audience_view(view: "SynthesisView", policy: QuotePolicy, *, quotes: bool = 
     cached = _cache_get(key)
     if cached is None:
         said, questions = _sources(view)
-        corpus_norm = said.joined
         chosen: list[str] = []
         for t in view.themes:      # in order of size: a larger theme has first pick of a short name
             chosen.append(audience_label(t, k, t.theme_id in shown, said, {label_key(n) for n in chosen}))
         names = dict(zip([t.theme_id for t in view.themes], unique_labels(chosen)))
         renamed = {t.label: names[t.theme_id] for t in view.themes if names[t.theme_id] != t.label}
         labels = list(names.values())
-        summary = scrub(view.run.summary, corpus_norm, allowed_refs, allowed_texts, labels, questions, renamed)
+        summary = scrub(view.run.summary, said, allowed_refs, allowed_texts, labels, questions, renamed)
         # a theme of fewer than k people keeps its counts; its description and keyphrases are its few participants'
         # own words, so they go with its name
-        descriptions = {t.theme_id: scrub(t.description, corpus_norm, allowed_refs, allowed_texts, labels, questions,
+        descriptions = {t.theme_id: scrub(t.description, said, allowed_refs, allowed_texts, labels, questions,
                                           renamed) if t.participants >= k else "" for t in view.themes}
         subthemes = {t.theme_id: audience_subthemes(t, k, t.theme_id in shown, said) for t in view.themes}
         cached = (names, summary, descriptions, subthemes)
@@ -179,12 +178,11 @@ def _no_statements() -> pd.DataFrame:
                                  "text", "theme_id"])
 
 
-def scrub(text: str, corpus: list[str] | str, allowed_refs: set[str], allowed_texts: list[str], labels: list[str],
+def scrub(text: str, said: "Said", allowed_refs: set[str], allowed_texts: list[str], labels: list[str],
           questions: list[str] = (), renamed: dict[str, str] | None = None) -> str:
-    """`text` without participants' words an audience may not see (see the module docstring). `corpus` holds the
-    statements to look for unquoted copies in (or them already normalised by `_joined`: a view scrubs its summary
-    and every description against the same thousands of statements); `allowed_texts` (refs `allowed_refs`) are the
-    quotes it may see;
+    """`text` without participants' words an audience may not see (see the module docstring). `said` holds the
+    statements to look for unquoted copies in (normalised once: a view scrubs its summary and every description
+    against the same thousands of statements); `allowed_texts` (refs `allowed_refs`) are the quotes it may see;
     `renamed` maps theme names to the names the audience sees instead; a quotation of a theme's name as shown
     (`labels`) or of the facilitator's `questions` is not a participant's."""
     if not text:
@@ -209,7 +207,7 @@ def scrub(text: str, corpus: list[str] | str, allowed_refs: set[str], allowed_te
 
     text = _QUOTED.sub(quotation, text)
     text = _drop_refs(text, allowed_refs)
-    return _drop_verbatim(text, corpus if isinstance(corpus, str) else _joined(corpus), allowed_norm + _joined(labels))
+    return _drop_verbatim(text, said.joined, allowed_norm + _joined(labels))
 
 
 def _drop_refs(text: str, allowed_refs: set[str]) -> str:
@@ -252,7 +250,8 @@ def _drop_verbatim(text: str, corpus: str, allowed: str) -> str:
 class Said:
     """The statements an audience's view is checked against, normalised once: who wrote which words, in which theme."""
 
-    def __init__(self, texts: list[str], participants: list[str], themes: list[str]) -> None:
+    def __init__(self, texts: list[str], participants: list[str] = (), themes: list[str] = ()) -> None:
+        """`participants` and `themes`: who wrote each of `texts` and in which theme (none: only `joined` is read)."""
         lines = [" " + " ".join(_words(t)) + " " for t in texts]
         self.joined = " " + " \n ".join(line.strip() for line in lines) + " "   # as `_joined`
         self._by_theme: dict[str, list[tuple[str, str]]] = {}

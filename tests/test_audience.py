@@ -131,10 +131,10 @@ def test_scrub_removes_template_quote_clauses_unless_allowed():
     themes = [SummaryTheme("Coffee", 4, 5, "The kitchen coffee machine is broken again", "Q1.1"),
               SummaryTheme("Zebulon", 1, 1, "My manager Zebulon ignores every request", "Q2.1")]
     text = templated_summary(themes, 5, 5, 6)
-    out = scrub(text, [], set(), [], ["Coffee", "Zebulon"])
+    out = scrub(text, Said([]), set(), [], ["Coffee", "Zebulon"])
     assert "kitchen coffee machine" not in out and "ignores every request" not in out
     assert "[Q" not in out and "“Coffee” was raised by 4 of 5" in out
-    allowed = scrub(text, [], {"Q1.1"}, ["The kitchen coffee machine is broken again"], ["Coffee", "Zebulon"])
+    allowed = scrub(text, Said([]), {"Q1.1"}, ["The kitchen coffee machine is broken again"], ["Coffee", "Zebulon"])
     assert "“The kitchen coffee machine is broken again” [Q1.1]" in allowed
     assert "ignores every request" not in allowed
 
@@ -145,7 +145,7 @@ def test_scrub_withholds_quotations_citations_and_unquoted_copies_in_model_text(
     text = ("Deploys worry people, one saying “the deploy pipeline breaks every single Friday” [T1, Q1.1]. "
             "Someone wrote that the deploy pipeline breaks every single Friday afternoon [Q1.2]. "
             "The theme “Deploy pipeline” [T1] and “fine” stay.")
-    out = scrub(text, corpus, set(), [], ["Deploy pipeline"])
+    out = scrub(text, Said(corpus), set(), [], ["Deploy pipeline"])
     assert "breaks every single" not in out
     assert out.count(WITHHELD) == 2
     assert "[T1]" in out and "Q1." not in out
@@ -205,8 +205,8 @@ def test_a_name_k_people_wrote_is_shown_and_one_persons_phrase_gives_way_to_a_pi
 
 def test_a_short_name_is_never_a_word_only_one_person_wrote():
     """A word or two is not a quote, but one only one person wrote (a name, a rare term) can still point at them."""
-    said = Said(["Zebulon ignores my desk request", "my desk is too low", "the desk wobbles", "a desk that works",
-                 "a standing desk please"], [f"p{i}" for i in range(5)], ["T1"] * 5)
+    written = Said(["Zebulon ignores my desk request", "my desk is too low", "the desk wobbles", "a desk that works",
+                   "a standing desk please"], [f"p{i}" for i in range(5)], ["T1"] * 5)
     theme = ThemeView("T1", 0, "Zebulon ignores my desk request", "", ["zebulon", "desk"], 5, 5, 100.0, {})
-    assert audience_label(theme, 3, False, said) == "Desk"
-    assert audience_label(theme, 3, True, said) == theme.label            # its quotes are shown: so is its name
+    assert audience_label(theme, 3, False, written) == "Desk"
+    assert audience_label(theme, 3, True, written) == theme.label            # its quotes are shown: so is its name
