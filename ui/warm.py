@@ -18,6 +18,8 @@ from pathlib import Path
 
 import streamlit as st
 
+_SCRIPT = Path(__file__).with_name("warm.js")
+
 # The element types Harmonica's pages draw, by the name of Streamlit's module for each.
 ELEMENTS = ("PageLink", "Button", "StreamlitMarkdown", "Html", "Metric", "Selectbox", "Radio", "TextInput", "TextArea",
             "NumberInput", "Checkbox", "Multiselect", "DownloadButton", "Progress", "Table", "DataFrame", "PlotlyChart")
@@ -36,22 +38,9 @@ def preload_elements(names: tuple[str, ...] = ELEMENTS) -> None:
     modules = element_modules(names)
     if not modules:   # another Streamlit build: nothing to warm, nothing breaks
         return
-    st.html(
-        "<script>(() => { const index = document.querySelector('script[type=module][src*=\"/static/js/index.\"]');"
-        " if (!index || window.__harmonicaWarm) return; window.__harmonicaWarm = true;"
-        f" const load = () => Promise.all({json.dumps(modules)}.map(m => import(new URL(m, index.src).href)"
-        " .catch(() => {}))).then(draw).catch(() => {});"
-        # Plotly's first drawing sets itself up (~0.1 s here): done once, off screen, on a throwaway chart.
-        " const draw = () => { const P = window.Plotly; if (!P) return; const div = document.createElement('div');"
-        " div.style.cssText = 'position:absolute;left:-10000px;top:0;width:400px;height:200px';"
-        " document.body.appendChild(div); return P.newPlot(div, [{type: 'bar', x: [1], y: ['a'], orientation: 'h'}],"
-        " {}, {staticPlot: true}).finally(() => { P.purge(div); div.remove(); }); };"
-        # Only once the page has stayed drawn for a second (no placeholder, no script run): never in its way, and
-        # nothing spent on pages a person (or a test) only passes through.
-        " const drawn = () => !document.querySelector('[data-testid=\"stSkeleton\"]') &&"
-        " document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning';"
-        " let calm = 0; const timer = setInterval(() => { calm = drawn() ? calm + 1 : 0; if (calm < 4) return;"
-        " clearInterval(timer);"
-        " if ('requestIdleCallback' in window) requestIdleCallback(load, {timeout: 2000}); else load(); }, 250);"
-        " })();</script>",
-        unsafe_allow_javascript=True)
+    st.html(_script(modules), unsafe_allow_javascript=True)
+
+
+@functools.cache
+def _script(modules: tuple[str, ...]) -> str:
+    return "<script>" + _SCRIPT.read_text(encoding="utf-8").replace("__MODULES__", json.dumps(modules)) + "</script>"
