@@ -24,7 +24,7 @@ from core.repos.users import User
 from core.results import SessionResults, SynthesisView
 from core.sessions import get_for
 from core.synthesis.segments import finding
-from core.text import markdown_text, readable_refs, ref_label
+from core.text import markdown_text, plural, readable_refs, ref_label
 
 ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "theme_label"]
 
@@ -253,8 +253,8 @@ def _report_html(opened: SessionResults) -> bytes:
         quotes = "".join(f"<blockquote><b>{e(ref_label(q.ref).capitalize())}</b> {e(q.text)} "
                          f"<cite>— {e(q.participant)}</cite></blockquote>"
                          for q in t.quotes)
-        themes_html.append(f"<h3>{t.position + 1}. {e(t.label)}</h3><p>{t.participants} participants "
-                           f"({t.share:.0f}%), {t.mentions} mentions. {e(t.description)}</p>{quotes}")
+        themes_html.append(f"<h3>{t.position + 1}. {e(t.label)}</h3><p>{plural(t.participants, 'participant')} "
+                           f"({t.share:.0f}%), {plural(t.mentions, 'mention')}. {e(t.description)}</p>{quotes}")
     summary = "".join(f"<p>{e(line)}</p>" for line in readable_refs(view.run.summary).splitlines())
     doc = f"""<!doctype html>
 <html lang="{e(view.session.language)}"><head><meta charset="utf-8">

@@ -23,6 +23,7 @@ from core.db import Database
 from core.repos import sessions as srepo
 from core.repos import synthesis as synrepo
 from core.repos.users import User
+from core.text import plural
 
 NS = "urn:QDA-XML:project:1.0"
 COLORS = ["#4f46e5", "#16a34a", "#dc2626", "#d97706", "#0891b2", "#9333ea", "#db2777", "#65a30d", "#475569",
@@ -64,8 +65,8 @@ def build_qdpx(db: Database, user: User | None, session_id: str, view) -> bytes:
         code_guid[t.theme_id] = _guid()
         code = ET.SubElement(codes, q("Code"), {"guid": code_guid[t.theme_id], "name": t.label, "isCodable": "true",
                                                 "color": COLORS[i % len(COLORS)]})
-        ET.SubElement(code, q("Description")).text = (f"{t.description} {t.participants} participants, "
-                                                      f"{t.mentions} mentions (Harmonica theme {t.theme_id}).")
+        counts = f"{plural(t.participants, 'participant')}, {plural(t.mentions, 'mention')}"
+        ET.SubElement(code, q("Description")).text = f"{t.description} {counts} (Harmonica theme {t.theme_id})."
 
     form = srepo.get_form(db, session_id)
     answers = synrepo.form_answers_frame(db, [session_id])

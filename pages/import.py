@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import results
 from core.importer import ImportProblem, ImportSpec, import_responses, read_table
+from core.text import plural
 from ui import nav
 from ui.auth import require_user
 from ui.menu import show_menu
@@ -49,7 +50,7 @@ if submitted:
             st.error(message)
     else:
         started = results.open(db(), user, result.session_id).start_synthesis(trigger="import")   # in the background
-        st.success(f"Imported {result.participants:,} participants and {result.answers:,} answers "
+        st.success(f"Imported {plural(result.participants, 'participant')} and {plural(result.answers, 'answer')} "
                    f"({result.empty_cells:,} empty cells skipped) into a new closed session."
                    + (" The first synthesis is running in the background: the results page shows its progress."
                       if started else ""))

@@ -84,7 +84,7 @@ earlier = st.container()
 if view is not None and len(view.runs) > 1:
     with earlier, st.expander("Earlier runs"):
         done = [r for r in view.runs if r.status == "done"]
-        labels = {r.id: f"{r.created_at:%Y-%m-%d %H:%M:%S} · {r.kind} · {r.stats.get('themes', 0)} themes · "
+        labels = {r.id: f"{r.created_at:%Y-%m-%d %H:%M:%S} · {r.kind} · {plural(r.stats.get('themes', 0), 'theme')} · "
                         f"{r.trigger}" for r in done}
         choice = st.selectbox("Show run", list(labels), format_func=labels.get, key="run_pick")
         if st.button("Show this run", key="show_run"):
@@ -310,8 +310,9 @@ for _ in rendered(tabs[6], lazy):
                 st.rerun()
         st.subheader("Themes")
         for t in view.themes:
-            st.markdown(f"**{escape_markdown(t.label)}** · {t.participants} participants · {t.mentions} mentions · "
-                        f"{escape_markdown(', '.join(t.keywords[:5]))}")
+            parts = [f"**{escape_markdown(t.label)}**", plural(t.participants, "participant"),
+                     plural(t.mentions, "mention"), escape_markdown(", ".join(t.keywords[:5]))]
+            st.markdown(" · ".join(p for p in parts if p))
 
 for _ in rendered(tabs[7], lazy):
     wanted = st.query_params.get("p")

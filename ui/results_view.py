@@ -82,9 +82,10 @@ def _open_quote(open_quote: Callable[[QuoteView], None], quote: QuoteView) -> No
 
 def theme_title(theme: ThemeView, *, mentions: bool = False) -> str:
     """"Label — n participants (s%), m mentions · solid" (the label is escaped: it may be participants' words)."""
-    count = f", {theme.mentions} mentions" if mentions else ""
+    count = f", {plural(theme.mentions, 'mention')}" if mentions else ""
     steady = "" if theme.stability is None else f" · {theme.steadiness}"
-    return f"{escape_markdown(theme.label)} — {theme.participants} participants ({theme.share:.0f}%){count}{steady}"
+    people = plural(theme.participants, "participant")
+    return f"{escape_markdown(theme.label)} — {people} ({theme.share:.0f}%){count}{steady}"
 
 
 def show_stability(theme: ThemeView) -> None:
@@ -99,7 +100,7 @@ def show_subthemes(theme: ThemeView, *, quotes: bool) -> None:
         return
     st.caption("Within this theme")
     for sub in theme.subthemes:
-        show_text(f"▸ {sub.label} — {sub.participants} participants, {sub.mentions} mentions")
+        show_text(f"▸ {sub.label} — {plural(sub.participants, 'participant')}, {plural(sub.mentions, 'mention')}")
         for q in sub.quotes[:1] if quotes else []:
             show_text(f"    “{q.text}” ({q.participant})")
 

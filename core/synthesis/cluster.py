@@ -51,6 +51,8 @@ from scipy.spatial.distance import squareform
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
+from core.text import plural
+
 MIN_K = 4
 MAX_K = 12
 SILHOUETTE_SAMPLE = 2000
@@ -293,8 +295,8 @@ def cluster(x: np.ndarray, seed: int = 0, k: int | None = None, min_k: int = MIN
     labels, cents, sim, threshold, folded = _with_other(x, raw, chosen, other)
     k_final = len(cents)
     if k_final != chosen or folded:
-        reason = (f"k={k_final} themes" + (f" and Other ({folded} statement(s) fitting no theme)" if folded else "")
-                  + f", from the cut at {reason}")
+        other_part = f" and Other ({plural(folded, 'statement')} fitting no theme)" if folded else ""
+        reason = f"k={k_final} themes{other_part}, from the cut at {reason}"
     stab = _stability(x, labels, k_final, chosen, boots, other) if stability and k_final > 1 and boots else []
     if other and stab and k is None:
         # a theme the subsamples do not find again (Hennig: dissolved) is a catch-all the cut happened to make

@@ -28,6 +28,7 @@ from sklearn.cluster import KMeans
 
 from core.synthesis.embed import TfidfLsa
 from core.synthesis.labels import describe_themes, make_label
+from core.text import plural
 
 MATCH_THRESHOLD = 0.5
 OPS = ("rename", "merge", "split", "delete", "move")
@@ -119,7 +120,7 @@ def where_now(p: Placement, themes: dict[str, ThemeState]) -> str:
     if len(p.spread) == 1 and p.unassigned == 0:
         tid, _ = p.spread[0]
         return (f"its statements are now part of a broader theme, {_q(themes[tid].label)}, which holds "
-                f"{p.sizes.get(tid, 0)} statements in all" + gone)
+                f"{plural(p.sizes.get(tid, 0), 'statement')} in all" + gone)
     parts = [f"{_q(themes[t].label)} ({n} of {p.size})" for t, n in p.spread[:3]]
     text = "its statements are now split across " + (", ".join(parts[:-1]) + " and " + parts[-1]
                                                        if len(parts) > 1 else parts[0])
@@ -182,7 +183,7 @@ def describe_edit(op: str, payload: dict) -> str:
     if op == "merge":
         names = [f"“{n}”" for n in (payload.get("from_labels") or {}).values()]
         what = (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else \
-            f"{len(payload.get('members', {}))} themes"
+            plural(len(payload.get('members', {})), 'theme')
         return f"Merged {what}" + (f" into “{payload['label']}”" if payload.get("label") else "")
     if op == "split":
         return f"Split {_q(payload.get('from_label'))} into {int(payload.get('parts', 2))}"

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.synthesis.coverage import ANSWERED, NOT_REACHED, SKIPPED, THIN
+from core.text import plural
 
 INDIGO = "#4f46e5"
 GREY = "#9ca3af"
@@ -48,9 +49,9 @@ def theme_bar(themes, analysed: int, sort_by: str = "participants") -> go.Figure
             else [str(t.mentions) for t in ordered])
     fig = go.Figure(go.Bar(
         x=values, y=[_t(t.label) for t in ordered], orientation="h", text=text, textposition="auto",
-        customdata=[[t.participants, t.mentions, s] for t, s in zip(ordered, shares)],
-        hovertemplate="%{y}: %{customdata[0]} participants (%{customdata[2]:.0f}%), "
-                      "%{customdata[1]} mentions<extra></extra>",
+        customdata=[[plural(t.participants, "participant"), plural(t.mentions, "mention"), s]
+                    for t, s in zip(ordered, shares)],
+        hovertemplate="%{y}: %{customdata[0]} (%{customdata[2]:.0f}%), %{customdata[1]}<extra></extra>",
         marker_color=[GREY if getattr(t, "origin", "") == "other" else INDIGO for t in ordered],
     ))
     fig.update_layout(xaxis_title="Distinct participants" if key == "participants" else "Mentions",

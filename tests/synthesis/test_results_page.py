@@ -1,6 +1,7 @@
 """The results page through Streamlit's AppTest, signed in, with a real database."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -9,11 +10,13 @@ from core import refresh
 from core.forms import FormField
 from core.repos import sessions as srepo
 from core.repos import synthesis as repo
+from core.results.synthesis import ThemeView
 from core.synthesis.figures import theme_bar, theme_order
 from core.synthesis.pipeline import Params, synthesize
 from tests.helpers import launched_session
 from tests.pages.apptest import open_expanders, open_tab
 from tests.synthesis.helpers import add_participants, topic_answers
+from ui.results_view import theme_title
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM = [FormField("team", "Team", "single_choice", False, ["A", "B"])]
@@ -134,17 +137,26 @@ def test_the_researchers_themes_show_how_solid_each_is_and_its_sub_themes(db, cr
     at = open_expanders(page(creator, {"s": s.id, "tab": "Themes"}).run(), "theme_")
     assert not at.exception, at.exception
     titles = [e.label for e in at.get("expander")]
-    listed = [t for t in titles if " mentions" in t]
+    listed = [t for t in titles if re.search(r" mentions? ·", t)]
     assert [next(th.label for th in view.themes if title.startswith(th.label + " — ")) for title in listed] == \
         [th.label for th in theme_order(view.themes)]          # the list follows the chart: largest first
     for theme in view.themes:
         if theme.stability is not None:
-            assert any(title.endswith(f"mentions · {theme.steadiness}") and theme.label in title for title in titles)
+            assert any(re.search(rf"mentions? · {theme.steadiness}$", t) and theme.label in t for t in titles)
     text = all_text(at)
     assert "Solid:" in text or "Tentative:" in text
     assert ("Within this theme" in text) == bool(with_subs)
     for theme in with_subs:
         assert any(sub.label in text for sub in theme.subthemes)
+
+
+def test_a_count_of_one_reads_in_the_singular():
+    one = ThemeView("T1", 0, "Standing desk", "", ["desk"], 1, 1, 12.5, {}, stability=0.9)
+    assert theme_title(one, mentions=True) == "Standing desk — 1 participant (12%), 1 mention · solid"
+    two = replace(one, participants=2, mentions=3)
+    assert theme_title(two, mentions=True) == "Standing desk — 2 participants (12%), 3 mentions · solid"
+    assert [row[:2] for row in theme_bar([one, two], 8).data[0].customdata] == \
+        [["1 participant", "1 mention"], ["2 participants", "3 mentions"]]      # the hover's words, bottom to top
 
 
 def test_other_comes_last_in_the_chart_and_the_list_whatever_its_size():
