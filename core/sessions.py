@@ -45,7 +45,7 @@ def validate_settings(s: SessionSettings) -> dict[str, str]:
     errors = {}
     low, high = MAX_TURNS_RANGE
     if not low <= s.max_turns <= high:
-        errors["max_turns"] = f"Maximum turns must be between {low} and {high}."
+        errors["max_turns"] = f"Maximum participant turns must be between {low} and {high}."
     if s.language not in LANGUAGES:
         errors["language"] = f"Choose one of: {', '.join(LANGUAGES)}."
     return errors

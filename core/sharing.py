@@ -262,9 +262,11 @@ def set_audience_quotes(db: Database, user: User, session_id: str, allow: bool, 
         k = int(min_people)
     except (TypeError, ValueError):
         raise SharingError("The number of people must be a whole number.") from None
-    if not MIN_AUDIENCE_PEOPLE <= k <= 1000:
+    if k < MIN_AUDIENCE_PEOPLE:
         raise SharingError(f"A theme must be raised by at least {MIN_AUDIENCE_PEOPLE} people before its quotes "
                            "can be shown to participants or the public.")
+    if k > 1000:
+        raise SharingError("The number of people can be at most 1,000.")
     srepo.update_session(db, session_id, audience_quotes=bool(allow), audience_min_people=k)
     insert_audit(db, user.id, "session.audience_quotes", "session", session_id,
                        {"from": {"quotes": s.audience_quotes, "k": s.audience_min_people},

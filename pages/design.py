@@ -221,8 +221,10 @@ for _ in rendered(form_tab, lazy=not st.session_state.get("form_table")):
     list_errors("form")
 
 for _ in rendered(settings_tab, lazy=True):
-    st.number_input("Maximum participant turns", min_value=3, max_value=200, key=choices.key("max_turns"),
-                    help="The conversation closes with a recap after this many participant messages.")
+    # No min/max on these inputs: the browser would refuse an out-of-range number silently and a save would store
+    # the previous one under "saved"; the server's check explains the range instead.
+    st.number_input("Maximum participant turns", step=1, key=choices.key("max_turns"),
+                    help="The conversation closes with a recap after this many participant messages (3 to 200).")
     st.toggle("Anonymous participation (no account needed)", key=choices.key("anonymous"))
     st.selectbox("Session language", list(LANGUAGES), format_func=LANGUAGES.get, key=choices.key("language"))
     st.toggle("Let participants choose their language", key=choices.key("language_choice"),
@@ -278,7 +280,7 @@ for _ in rendered(share_tab, lazy=True):
     st.caption("Test the design with made-up participants (personas written by the model in model mode, "
                "scripted ones offline). They are marked as simulated and left out of results by default.")
     st.session_state.setdefault("sim_n", 3)       # kept across tab switches (keep_values): no value= here
-    sim_n = st.number_input("How many", min_value=1, max_value=simulation.MAX_SIMULATED, key="sim_n")
+    sim_n = st.number_input(f"How many (1 to {simulation.MAX_SIMULATED})", step=1, key="sim_n")
     if st.button("Run simulated participants", disabled=session.status == "closed"):
         bar = st.progress(0.0, text="Starting…")
         try:

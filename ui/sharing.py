@@ -9,6 +9,7 @@ from core.db import Database
 from core.permissions import ROLES, VISIBILITY, AccessDenied
 from core.repos.users import User
 from core.sharing import PUBLIC_SECTIONS, SharingError
+from core.text import plural
 from ui.safe import escape_markdown
 from ui.share import base_url
 
@@ -156,9 +157,9 @@ def audience_quotes(db: Database, user: User, session) -> None:
         allow = st.checkbox("Show verbatim quotes to participants and on public links", value=session.audience_quotes,
                             key="audience_allow",
                             help="Off: they see the summary and themes with counts, never anyone's exact words.")
-        k = st.number_input("…only from themes raised by at least this many people", min_value=MIN_AUDIENCE_PEOPLE,
-                            max_value=1000, value=max(MIN_AUDIENCE_PEOPLE, session.audience_min_people),
-                            step=1, key="audience_k",
+        # no min/max: the browser would refuse an out-of-range number silently and save the previous one
+        k = st.number_input(f"…only from themes raised by at least this many people ({MIN_AUDIENCE_PEOPLE} or more)",
+                            value=max(MIN_AUDIENCE_PEOPLE, session.audience_min_people), step=1, key="audience_k",
                             help="A quote from a theme only one or two people raised points at them.")
         st.caption("Public links show transcripts only when quotes are allowed: a transcript is everything a "
                    "participant wrote, whatever the size of their themes.")
@@ -175,7 +176,7 @@ def visibility_and_links(db: Database, user: User, session) -> None:
     choice = st.radio("Results visibility", list(VISIBILITY), index=list(VISIBILITY).index(session.visibility),
                       format_func=VISIBILITY.get, key="visibility", label_visibility="collapsed")
     if choice != session.visibility:
-        revoked = f" {len(links)} public link(s) revoked for good." if links and choice != "public" else ""
+        revoked = f" {plural(len(links), 'public link')} revoked for good." if links and choice != "public" else ""
         _run(lambda: sharing.set_visibility(db, user, session.id, choice), "Visibility changed." + revoked)
     if session.visibility in ("participants", "public"):
         audience_quotes(db, user, session)

@@ -93,6 +93,19 @@ def test_design_settings_rejects_nothing_valid_and_saves(db, creator):
     assert (row.max_turns, row.anonymous) == (12, False)
 
 
+def test_an_out_of_range_setting_is_explained_and_nothing_claims_a_save(db, creator):
+    """The browser used to refuse 500 silently (the input's own bounds) and Save stored the old value as "saved"."""
+    s = create_session(db, creator, BRIEF)
+    at = design(creator, s, "Settings")
+    button(at, "Save settings").click().run()
+    assert "Settings saved." in [m.value for m in at.success]
+    next(n for n in at.number_input if n.label == "Maximum participant turns").set_value(500)
+    button(at, "Save settings").click().run()
+    assert "Maximum participant turns must be between 3 and 200." in [e.value for e in at.error]
+    assert not at.success and srepo.get_session(db, s.id).max_turns != 500
+    assert next(n for n in at.number_input if n.label == "Maximum participant turns").value == 500   # kept to fix
+
+
 def test_design_delete_needs_the_name(db, creator):
     s = create_session(db, creator, BRIEF)
     at = design(creator, s, "Share & status")

@@ -61,7 +61,7 @@ def test_leaving_public_on_the_design_page_revokes_the_links(db, creator):
     at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert "revokes these links for good" in texts(at)
     at.radio(key="visibility").set_value("members").run()
-    assert "1 public link(s) revoked for good" in texts(at)
+    assert "1 public link revoked for good" in texts(at)
     set_visibility(db, creator, s.id, "public")
     at = app("pages/design.py", user=creator, query={"s": s.id, "tab": "Members & privacy"}).run()
     assert token not in texts(at)
