@@ -24,7 +24,7 @@ from core.repos.users import User
 from core.results import SessionResults, SynthesisView
 from core.sessions import get_for
 from core.synthesis.segments import finding
-from core.text import markdown_text, plural, readable_refs, ref_label
+from core.text import bullet_item, markdown_text, plural, readable_refs, ref_label
 
 ASSIGNMENT_COLUMNS = ["response_id", "participant_id", "text", "theme_id", "theme_label"]
 
@@ -201,7 +201,8 @@ def _report_md(opened: SessionResults) -> bytes:
     lines = [f"# {md_escape(s.name)}: results", "",
              f"Synthesis run {view.run.id} ({view.run.kind}, {view.run.mode}, {view.run.embedder}), "
              f"{view.run.created_at:%Y-%m-%d %H:%M} UTC{'' if view.up_to_date else ' — not up to date'}.", "",
-             f"Participants: {ov.started} started, {ov.finished} finished, {ov.included} included; median answer "
+             f"Participants: {ov.started} started, {ov.finished - ov.ended_early} completed, {ov.ended_early} ended "
+             f"early, {ov.included} included; median answer "
              f"{ov.median_answer_words:.0f} words.", "", "## Summary", ""]
     lines += [markdown_text(readable_refs(view.run.summary), bullets=True), "", "## Themes", "",
                                                                           "| # | Theme | People | Share | Mentions |",
@@ -221,6 +222,22 @@ def _report_md(opened: SessionResults) -> bytes:
                 lines.append(f"- {md_escape(t.label)} {md_escape(finding(t))}")
         lines += ["", md_escape(table.caveat), ""]
     return "\n".join(lines).encode("utf-8")
+
+
+def _html_paragraphs(text: str) -> str:
+    """Plain text as HTML: a line starting "- " (a summary's bullets) is a list item, any other line a paragraph."""
+    out: list[str] = []
+    for line in text.splitlines():
+        item = bullet_item(line)
+        if item is not None and out and out[-1] == "</ul>":
+            out.pop()      # the list goes on
+        elif item is not None:
+            out.append("<ul>")
+        if item is not None:
+            out += [f"<li>{html.escape(item)}</li>", "</ul>"]
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+    return "".join(out)
 
 
 def _report_html(opened: SessionResults) -> bytes:
@@ -255,7 +272,7 @@ def _report_html(opened: SessionResults) -> bytes:
                          for q in t.quotes)
         themes_html.append(f"<h3>{t.position + 1}. {e(t.label)}</h3><p>{plural(t.participants, 'participant')} "
                            f"({t.share:.0f}%), {plural(t.mentions, 'mention')}. {e(t.description)}</p>{quotes}")
-    summary = "".join(f"<p>{e(line)}</p>" for line in readable_refs(view.run.summary).splitlines())
+    summary = _html_paragraphs(readable_refs(view.run.summary))
     doc = f"""<!doctype html>
 <html lang="{e(view.session.language)}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; \
@@ -267,7 +284,8 @@ blockquote{{border-left:3px solid #4f46e5;margin:.5em 0;padding:.2em .8em;color:
 <h1>{e(view.session.name)}: results</h1>
 <p>Synthesis run {e(view.run.id)} ({e(view.run.kind)}, {e(view.run.mode)}, {e(view.run.embedder)}),
 {view.run.created_at:%Y-%m-%d %H:%M} UTC{'' if view.up_to_date else ' — not up to date'}.
-Participants: {ov.started} started, {ov.finished} finished, {ov.included} included.</p>
+Participants: {ov.started} started, {ov.finished - ov.ended_early} completed, {ov.ended_early} ended early, \
+{ov.included} included.</p>
 <h2>Summary</h2>{summary}
 {''.join(chart_html)}
 <p><i>Counts describe this sample only.</i></p>

@@ -73,6 +73,12 @@ _MD_BLOCK = re.compile(r"^(\s*\d*)([#>+=.)-])")
 _MD_BULLET = re.compile(r"^\s*[-*•] (?=\S)")
 
 
+def bullet_item(line: str) -> str | None:
+    """The text of a list item ("- ", "* " or "• " at the line's start), or None for any other line."""
+    marker = _MD_BULLET.match(line)
+    return line[marker.end():] if marker else None
+
+
 def markdown_text(text: str, bullets: bool = False) -> str:
     """Text for a Markdown file: literal like `escape_markdown` (nothing links, loads, formats or starts a heading),
     yet readable raw: only what could act is escaped. With `bullets`, a line starting "- " stays a list item."""

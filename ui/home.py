@@ -86,16 +86,18 @@ def show() -> None:
         st.stop()
 
     STATUS = {"draft": "Draft", "launched": "Open", "closed": "Closed"}
-    header = st.columns([4, 1.2, 1.2, 1.2, 2, 1, 1])
-    for col, label in zip(header, ["Name", "Status / role", "Started", "Finished", "Last activity", "", ""]):
+    widths = [3.4, 1.3, 0.9, 1.1, 1.1, 1.8, 1, 1]
+    header = st.columns(widths)
+    for col, label in zip(header, ["Name", "Status / role", "Started", "Completed", "Ended early", "Last activity"]):
         col.markdown(f"**{label}**")
     for s in mine:
-        cols = st.columns([4, 1.2, 1.2, 1.2, 2, 1, 1], vertical_alignment="center")
+        cols = st.columns(widths, vertical_alignment="center")
         cols[0].text(s["name"])
         cols[1].text(f"{STATUS.get(s['status'], s['status'])} · {s['role']}")
         cols[2].text(str(s["started"]))
-        cols[3].text(str(s["finished"]))
-        cols[4].text(f"{s['last_activity']:%Y-%m-%d %H:%M} UTC")
+        cols[3].text(str(s["finished"] - s["ended_early"]))
+        cols[4].text(str(s["ended_early"]))
+        cols[5].text(f"{s['last_activity']:%Y-%m-%d %H:%M} UTC")
         if s["role"] != "viewer":
-            nav.DESIGN.link(query_params={"s": s["id"]}, where=cols[5])
-        nav.RESULTS.link(query_params={"s": s["id"]}, where=cols[6])
+            nav.DESIGN.link(query_params={"s": s["id"]}, where=cols[6])
+        nav.RESULTS.link(query_params={"s": s["id"]}, where=cols[7])

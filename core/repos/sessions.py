@@ -105,19 +105,23 @@ def update_session(db: Database, session_id: str, **values) -> None:
 
 
 def list_sessions_with_stats(db: Database, session_ids: list[str]) -> list[dict]:
-    """The given sessions with participant counts and last activity, most recent first."""
+    """The given sessions with participant counts and last activity, most recent first ("finished" counts those who
+    completed the guide and those who ended early)."""
     if not session_ids:
         return []
     where = f"WHERE s.id IN ({', '.join('?' * len(session_ids))})"
     params = list(session_ids)
     return db.fetchdicts(
         f"""
-        SELECT id, name, status, owner_id, project_id, created_at, updated_at, started, finished, simulated,
+        SELECT id, name, status, owner_id, project_id, created_at, updated_at, started, finished, ended_early,
+               simulated,
                greatest(updated_at, coalesce(last_message_at, updated_at)) AS last_activity
         FROM (
         SELECT s.id, s.name, s.status, s.owner_id, s.project_id, s.created_at, s.updated_at,
                count(p.id) FILTER (WHERE NOT p.simulated) AS started,
                count(p.id) FILTER (WHERE p.status = 'finished' AND NOT p.simulated) AS finished,
+               count(p.id) FILTER (WHERE p.status = 'finished' AND coalesce(p.ended_early, false) AND NOT p.simulated)
+                   AS ended_early,
                count(p.id) FILTER (WHERE p.simulated) AS simulated,
                max(m.last_at) AS last_message_at
         FROM sessions s

@@ -47,4 +47,12 @@ def test_a_participant_who_ended_early_is_shown_as_such(early_server, new_page, 
     expect(picker).to_have_value("Participant 1 (completed)")
     picker.click()
     expect(page.get_by_role("option", name="Participant 3 (ended early)")).to_be_visible()
+    page.keyboard.press("Escape")
+    # The dashboard counts them apart too.
+    harness.goto(page, server.url + "/")
+    columns = page.locator('[data-testid="stHorizontalBlock"]')
+    expect(columns.first).to_contain_text("Ended early")
+    row = columns.filter(has_text="Demo: Retrospective")
+    cells = [c.inner_text().strip() for c in row.first.locator('[data-testid="stColumn"]').all()]
+    assert cells[2:5] == ["3", "2", "1"], cells          # started, completed, ended early
     assert harness.unexpected(shown_exceptions) == [], shown_exceptions

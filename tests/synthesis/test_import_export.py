@@ -111,8 +111,12 @@ def test_transcripts_and_reports_escape_participant_text(db, creator, imported):
     assert "\\<b\\>bold\\</b\\>" in md and "<b>bold</b>" not in md
     html = export_session(db, creator, sid, "report-html").decode()
     assert "<b>bold</b>" not in html and "Plotly.newPlot" in html and "src=\"http" not in html
+    summary = html.split("<h2>Summary</h2>", 1)[1].split("<div", 1)[0]
+    assert "was raised by" in summary.split("<ul>", 1)[1] and "<p>- " not in html    # the summary's points: a list
     report = export_session(db, creator, sid, "report-md").decode()
     assert "## Themes" in report and "sample only" in report
+    for text in (html, report):     # completed and ended early apart, as on the results page
+        assert "24 started, 24 completed, 0 ended early" in text
 
 
 def test_the_markdown_report_renders_as_written_lists_and_all_and_nothing_in_it_acts(db, creator, imported):
