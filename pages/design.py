@@ -48,7 +48,18 @@ if flash := st.session_state.pop("flash", None):
 
 
 GUIDE_PROBLEM = f"guide_problem:{session.id}"   # a failed model action on the guide, shown until the next action
-SOURCE_WORDS = {"model": "written by the model", "offline": "rule-based", "edit": "edited", "restore": "restored"}
+SOURCE_WORDS = {"model": "written by the model", "offline": "rule-based", "edit": "edited", "restore": "restored",
+                "template": "from the template"}
+
+
+def guide_origin(guide) -> str:
+    """Where a guide version came from, its note said once: "restored version 2", not "restored (restored ...)"."""
+    source, note = SOURCE_WORDS.get(guide.source, guide.source), escape_markdown(guide.note or "")
+    if note.startswith(source):              # "edited", "restored version 2"
+        return note
+    if not note or guide.source == "template":   # a template's note only says "from template"
+        return source
+    return f"{source} ({note})"
 
 
 def saved(message: str) -> None:
@@ -104,9 +115,7 @@ for _ in rendered(brief_tab, lazy=True):
 
 for _ in rendered(guide_tab, lazy=not st.session_state.get("guide_table")):
     if guide:   # what is in use, and where it came from: stays on the page, unlike a message after an action
-        st.caption(f"Version {guide.version}, {SOURCE_WORDS.get(guide.source, guide.source)} "
-                   f"({escape_markdown(guide.note)}), "
-                   f"{guide.created_at:%Y-%m-%d %H:%M} UTC.")
+        st.caption(f"Version {guide.version}, {guide_origin(guide)}, {guide.created_at:%Y-%m-%d %H:%M} UTC.")
     if problem := st.session_state.get(GUIDE_PROBLEM):
         st.error(escape_markdown(problem), icon=":material/error:")   # may quote the server's answer
     st.write("Participants are asked one step at a time, in this order. A thin answer gets the step's probe once.")

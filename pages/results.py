@@ -31,6 +31,9 @@ from ui.results_view import (
 from ui.safe import escape_markdown, show_text
 from ui.scroll import scroll_into_view
 
+CODEBOOK_EDITS = {"rename": "Rename a theme", "merge": "Merge themes", "split": "Split a theme",
+                  "delete": "Delete a theme", "move": "Move a statement to another theme"}
+
 st.set_page_config(page_title="Results · Harmonica", layout="wide")
 user = require_user()
 show_menu(user)
@@ -249,7 +252,7 @@ for _ in rendered(tabs[6], lazy):
                        icon=":material/pending_actions:")
         if not caps["edit"]:
             st.caption("Editors and owners can rename, merge, split and delete themes.")
-        op = st.selectbox("Edit", ["rename", "merge", "split", "delete", "move"], key="cb_op")
+        op = st.selectbox("Edit", list(CODEBOOK_EDITS), format_func=CODEBOOK_EDITS.get, key="cb_op")
         with st.form("codebook_form"):
             args = {}
             if op in ("rename", "split", "delete"):

@@ -154,8 +154,9 @@ def form_cards(draft: Draft) -> None:
                 st.text_area("Options (one per line)", key=draft.widget(uid, "options"), height=120)
             elif kind == "number":
                 low, high = st.columns(2)
-                low.number_input("Smallest allowed (optional)", key=draft.widget(uid, "min"))
-                high.number_input("Largest allowed (optional)", key=draft.widget(uid, "max"))
+                # "%g": a scale of 1 to 10 reads "1" and "10", not "1.00" and "10.00"
+                low.number_input("Smallest allowed (optional)", step=1.0, format="%g", key=draft.widget(uid, "min"))
+                high.number_input("Largest allowed (optional)", step=1.0, format="%g", key=draft.widget(uid, "max"))
             a, b, c = st.columns(3)
             a.checkbox("Required", key=draft.widget(uid, "required"))
             b.checkbox("Share with the AI", key=draft.widget(uid, "share_with_model"), help=FIELD_HELP[

@@ -48,6 +48,8 @@ def test_new_session_from_template_prefills_the_brief(db, creator):
     at.button[0].click().run()
     s = srepo.get_session(db, list_for(db, creator)[0]["id"])
     assert s.template_key == "retrospective" and srepo.get_form(db, s.id)
+    guide = open_tab(app("pages/design.py", user=creator, query={"s": s.id}).run(), "Facilitation guide")
+    assert "Version 1, from the template, " in texts(guide) and "(from template)" not in texts(guide)
 
 
 def test_design_brief_errors_and_save(db, creator):
