@@ -93,7 +93,7 @@ def register(db: Database, username: str, email: str, name: str, password: str, 
     problem = password_problem(password)
     if problem:
         errors["password"] = problem
-    elif password != password_repeat:
+    if password != password_repeat:     # said at once too: one round of fixes, not two
         errors["password_repeat"] = "The passwords do not match."
     if errors:
         raise RegistrationError(errors)

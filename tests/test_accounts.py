@@ -27,6 +27,12 @@ def test_registration_errors_name_the_field(db, args, field):
     assert field in exc.value.errors
 
 
+def test_a_short_password_typed_differently_twice_gets_both_errors_at_once(db):
+    with pytest.raises(RegistrationError) as exc:
+        register(db, "good_name", "x@y.org", "N", "short", "short2")
+    assert set(exc.value.errors) == {"password", "password_repeat"}
+
+
 def test_duplicates_rejected_case_insensitively(db, creator):
     with pytest.raises(RegistrationError) as exc:
         register(db, "ALICE", "ALICE@example.org", "A", "password1", "password1")
