@@ -19,7 +19,9 @@ from core.cells import defused_frame, force_text_cells
 from core.db import Database
 from core.formats import FORMATS
 from core.permissions import Permission
+from core.repos import sessions as srepo
 from core.repos import synthesis as synrepo
+from core.repos.participants import load_json_list
 from core.repos.users import User
 from core.results import SessionResults, SynthesisView
 from core.sessions import get_for
@@ -103,10 +105,15 @@ def _transcripts_json(opened: SessionResults) -> bytes:
 
 def _transcripts_md(opened: SessionResults) -> bytes:
     lines = [f"# Transcripts: {md_escape(opened.session.name)}", ""]
+    fields = {f.key: f for f in srepo.get_form(opened.db, opened.session.id)}
     for p in _transcripts(opened.db, opened.session.id):
         lines += [f"## {p['participant']}" + (f" ({md_escape(p['external_id'])})" if p["external_id"] else ""), ""]
-        for key, value in p["form"].items():
-            lines.append(f"- {md_escape(key)}: {md_escape(value)}")
+        answers = p["form"]     # by the form's labels, in its order; a field since removed keeps its key
+        for key in [k for k in fields if k in answers] + [k for k in answers if k not in fields]:
+            field, value = fields.get(key), answers[key]
+            if field is not None and field.type == "multiple_choice" and isinstance(value, str):
+                value = ", ".join(load_json_list(value))
+            lines.append(f"- {md_escape(field.label if field else key)}: {md_escape(value)}")
         if p["form"]:
             lines.append("")
         for m in p["messages"]:

@@ -53,7 +53,8 @@ def _with_form_answers(db: Database, session: SessionRow, identifying: bool, tab
             table[f.key] = None
         elif f.type == "multiple_choice":
             table[f.key] = table[f.key].map(lambda v: ", ".join(load_json_list(v)) if isinstance(v, str) else v)
-    table = table.rename(columns={f.key: f.label for f in form})
+    keys = [f.key for f in form]        # in the form's order (the pivot sorts them by key)
+    table = table[[c for c in table.columns if c not in keys] + keys].rename(columns={f.key: f.label for f in form})
     table.insert(0, "participant", table["number"].map(lambda n: f"Participant {n}"))
     return table
 

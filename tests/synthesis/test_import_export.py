@@ -219,3 +219,21 @@ def test_cli_import_synthesize_export(tmp_path):
     assert len(frame) >= 24 and frame["participant_id"].str.startswith("R").all()
     bad = run_cli("import-responses", str(csv_path), "--title", "x", "--text-column", "Nope", env=env)
     assert bad.returncode == 1 and "Column 'Nope' is not in the file" in bad.stderr
+
+
+def test_form_answers_read_by_their_labels_in_the_forms_order(db, creator):
+    """Exports a person reads: the transcripts' form answers and the participants table go by the form's labels
+    and order (not its keys sorted), a multiple choice as its choices."""
+    from core import conversation
+    from core.forms import FormField
+    from tests.helpers import launched_session
+
+    form = [FormField("zone", "Which zone?", "single_choice", False, ["North", "South"]),
+            FormField("apps", "Apps you use", "multiple_choice", False, ["Mail", "Chat", "Wiki"])]
+    s = launched_session(db, creator, form=form)
+    conversation.join(db, s.id, {"zone": "South", "apps": ["Chat", "Wiki"]})
+    md = export_session(db, creator, s.id, "transcripts-md").decode()
+    assert "- Which zone?: South\n- Apps you use: Chat, Wiki\n" in md and "zone:" not in md
+    table = pd.read_csv(io.BytesIO(export_session(db, creator, s.id, "participants-csv")))
+    assert [c for c in table.columns if c in ("Which zone?", "Apps you use")] == ["Which zone?", "Apps you use"]
+    assert table["Apps you use"].iloc[0] == "Chat, Wiki"
