@@ -254,24 +254,27 @@ def _report_html(opened: SessionResults) -> bytes:
     view = _view(opened)
     ov = opened.overview()
     e = html.escape
-    figs = []
+    figs = []       # (title, figure, what the figure's marks mean: HTML)
     if view.themes:
-        figs.append(("Themes", theme_bar(view.themes, view.analysed)))
-        figs.append(("Sentiment per theme", sentiment_bar(view.themes)))
+        figs.append(("Themes", theme_bar(view.themes, view.analysed), ""))
+        figs.append(("Sentiment per theme", sentiment_bar(view.themes), ""))
     for table in _segment_tables(opened, view):
-        figs.append((f"Themes by {table.field}", segment_heatmap(table)))
+        notable = "".join(f"<li>{e(t.label)} {e(finding(t))}</li>" for t in table.tests if t.notable)
+        figs.append((f"Themes by {table.field}", segment_heatmap(table),
+                     (f"<p>★ marks a theme that differs notably between groups:</p><ul>{notable}</ul>" if notable
+                      else "<p>No theme differs notably between groups.</p>") + f"<p><i>{e(table.caveat)}</i></p>"))
     if ov.included > COVERAGE_GRID_MAX:   # a column per participant would be unreadable (and huge): counts
         counts = opened.coverage_counts()
         if not counts.empty:
-            figs.append(("Coverage of critical items", coverage_bar(counts)))
+            figs.append(("Coverage of critical items", coverage_bar(counts), ""))
     else:
         matrix = opened.coverage()
         if not matrix.empty and matrix.shape[1]:
-            figs.append(("Coverage of critical items", coverage_heatmap(matrix)))
+            figs.append(("Coverage of critical items", coverage_heatmap(matrix), ""))
     chart_html = []
-    for i, (title, fig) in enumerate(figs):
+    for i, (title, fig, note) in enumerate(figs):
         chart_html.append(f"<h2>{e(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0),
-                                                               default_width="100%"))
+                                                               default_width="100%") + note)
     themes_html = []
     for t in view.themes:
         quotes = "".join(f"<blockquote><b>{e(ref_label(q.ref).capitalize())}</b> {e(q.text)} "

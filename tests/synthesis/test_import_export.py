@@ -113,6 +113,8 @@ def test_transcripts_and_reports_escape_participant_text(db, creator, imported):
     assert "<b>bold</b>" not in html and "Plotly.newPlot" in html and "src=\"http" not in html
     summary = html.split("<h2>Summary</h2>", 1)[1].split("<div", 1)[0]
     assert "was raised by" in summary.split("<ul>", 1)[1] and "<p>- " not in html    # the summary's points: a list
+    by_segment = html.split("<h2>Themes by ", 1)[1]      # its heatmap's ★ is explained under it, with the caveat
+    assert "★ marks a theme" in by_segment or "No theme differs notably" in by_segment
     report = export_session(db, creator, sid, "report-md").decode()
     assert "## Themes" in report and "sample only" in report
     for text in (html, report):     # completed and ended early apart, as on the results page
