@@ -6,6 +6,7 @@ writes an answer from the same retrieved quotes (so its prompt size is bounded b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,9 +54,10 @@ def retrieve(question: str, statements: pd.DataFrame, labels: dict[str, str], to
         if sims[i] <= 0 or len(cites) >= top:
             break
         r = statements.iloc[i]
-        if r["text"] in seen:
+        said = " ".join(re.findall(r"\w+", r["text"].casefold()))   # "Too many meetings." is "too many meetings"
+        if said in seen:
             continue
-        seen.add(r["text"])
+        seen.add(said)
         cites.append(Citation(f"[{len(cites) + 1}]", r["statement_id"], r["message_id"], r["participant_id"],
                               r["text"], labels.get(r["theme_id"]) if r["theme_id"] else None, float(sims[i])))
     theme_scores = pd.Series(sims, index=statements["theme_id"].fillna("")).groupby(level=0).sum()

@@ -156,6 +156,17 @@ def test_ask_returns_cited_verbatim_quotes_and_pins(db, creator, synthesized):
     assert pins[0]["question"] == answer.question and pins[0]["citations"][0]["text"] == answer.citations[0].text
 
 
+def test_ask_lists_one_wording_once_whatever_its_case_and_full_stop():
+    from core.synthesis.ask import retrieve
+
+    said = ["Too many meetings.", "too many meetings", "Meetings eat the afternoon", "The coffee is fine"]
+    statements = pd.DataFrame({"statement_id": [f"s{i}" for i in range(4)], "message_id": [f"m{i}" for i in range(4)],
+                               "participant_id": ["p1", "p2", "p3", "p4"], "text": said, "theme_id": ["T1"] * 4})
+    cited = [c.text for c in retrieve("What about meetings?", statements, {"T1": "Meetings"}).citations]
+    assert len(cited) == 2 and "Meetings eat the afternoon" in cited
+    assert cited[0].lower().startswith("too many meetings")
+
+
 def test_summary_cites_quotes_and_does_not_grow_with_participants(db, creator):
     sizes = []
     for n in (12, 60):
