@@ -267,21 +267,22 @@ for _ in rendered(share_tab, lazy=True):
         else:
             saved(done)
 
-    cols = st.columns(4)
+    actions = st.container(horizontal=True, vertical_alignment="center")   # one row, side by side
     if session.status == "launched":   # participant-visible and easy to regret: secondary, and confirmed
-        if cols[0].button("Close", key="status_closed"):
+        if actions.button("Close", key="status_closed", help="Stop taking answers (asks first)."):
             st.session_state["closing"] = True
+    elif actions.button("Launch" if session.status == "draft" else "Reopen", type="primary", key="status_launched"):
+        change_status("launched", "Session launched." if session.status == "draft" else "Session reopened.")
+    if actions.button("Clone", help="A new draft with this brief, guide, form and settings, without participants."):
+        copy = service.clone_session(db(), user, session.id)
+        nav.DESIGN.switch({"s": copy.id})
+    nav.RESULTS.link(query_params={"s": session.id}, where=actions)
+    if session.status == "launched":
         ask_first("closing", "Close this session?",
                   "Participants will no longer be able to answer: the link tells them the session is closed. "
                   "Everything said so far stays saved, and you can reopen the session later.",
                   yes="Close the session", no="Keep it open", key="close",
                   on_yes=lambda: change_status("closed", "Session closed."))
-    elif cols[0].button("Launch" if session.status == "draft" else "Reopen", type="primary", key="status_launched"):
-        change_status("launched", "Session launched." if session.status == "draft" else "Session reopened.")
-    if cols[1].button("Clone"):
-        copy = service.clone_session(db(), user, session.id)
-        nav.DESIGN.switch({"s": copy.id})
-    nav.RESULTS.link(query_params={"s": session.id}, where=cols[2])
 
     # --- simulated participants (issue 3) -----------------------------------------------------------------
     st.divider()
@@ -289,7 +290,7 @@ for _ in rendered(share_tab, lazy=True):
     st.caption("Test the design with made-up participants (personas written by the model in model mode, "
                "scripted ones offline). They are marked as simulated and left out of results by default.")
     st.session_state.setdefault("sim_n", 3)       # kept across tab switches (keep_values): no value= here
-    sim_n = st.number_input(f"How many (1 to {simulation.MAX_SIMULATED})", step=1, key="sim_n")
+    sim_n = st.number_input(f"How many (1 to {simulation.MAX_SIMULATED})", step=1, key="sim_n", width=220)
     if st.button("Run simulated participants", disabled=session.status == "closed"):
         bar = st.progress(0.0, text="Starting…")
         try:

@@ -86,18 +86,17 @@ def show() -> None:
         st.stop()
 
     STATUS = {"draft": "Draft", "launched": "Open", "closed": "Closed"}
-    widths = [3.4, 1.3, 0.9, 1.1, 1.1, 1.8, 1, 1]
+    widths = [2.8, 1.3, 2.6, 1.7, 0.9, 0.9]
     header = st.columns(widths)
-    for col, label in zip(header, ["Name", "Status / role", "Started", "Completed", "Ended early", "Last activity"]):
+    for col, label in zip(header, ["Name", "Status / role", "Participants", "Last active (UTC)"]):
         col.markdown(f"**{label}**")
     for s in mine:
         cols = st.columns(widths, vertical_alignment="center")
         cols[0].text(s["name"])
         cols[1].text(f"{STATUS.get(s['status'], s['status'])} · {s['role']}")
-        cols[2].text(str(s["started"]))
-        cols[3].text(str(s["finished"] - s["ended_early"]))
-        cols[4].text(str(s["ended_early"]))
-        cols[5].text(f"{s['last_activity']:%Y-%m-%d %H:%M} UTC")
+        early = f" · {s['ended_early']} ended early" if s["ended_early"] else ""
+        cols[2].text(f"{s['started']} started · {s['finished'] - s['ended_early']} completed{early}")
+        cols[3].text(f"{s['last_activity']:%Y-%m-%d %H:%M}")
         if s["role"] != "viewer":
-            nav.DESIGN.link(query_params={"s": s["id"]}, where=cols[6])
-        nav.RESULTS.link(query_params={"s": s["id"]}, where=cols[7])
+            nav.DESIGN.link(query_params={"s": s["id"]}, where=cols[4])
+        nav.RESULTS.link(query_params={"s": s["id"]}, where=cols[5])
