@@ -26,7 +26,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_ack": "No problem, let's move on.",
         "thanks_next": ["Thank you.", "Thanks, that's helpful.", "I appreciate you sharing that.",
                         "That's useful to hear, thank you.", "Thanks for explaining."],
-        "probe_pickup": "You mentioned “{words}”.",
+        "probe_pickup": ["You mentioned “{words}”.", "“{words}”: I'd like to hear more.", "You said “{words}”.",
+                         "About “{words}”:"],
         "recap_intro": "Thank you, that was the last question. Here is a recap of what you shared:",
         "recap_intro_early": "Thank you, we will stop here; your answers so far are saved. Here is a recap of what "
         "you shared:",
@@ -70,7 +71,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_ack": "Pas de problème, passons à la suite.",
         "thanks_next": ["Merci.", "Merci, c'est utile.", "Merci de l'avoir partagé.", "C'est précieux, merci.",
                         "Merci pour ces précisions."],
-        "probe_pickup": "Vous avez mentionné « {words} ».",
+        "probe_pickup": ["Vous avez mentionné « {words} ».", "« {words} » : j'aimerais en savoir plus.",
+                         "Vous avez dit « {words} ».", "À propos de « {words} » :"],
         "recap_intro": "Merci, c'était la dernière question. Voici un résumé de vos réponses :",
         "recap_intro_early": "Merci, nous nous arrêtons ici ; vos réponses sont enregistrées. Voici un résumé de vos "
         "réponses :",
@@ -114,7 +116,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "skip_ack": "No pasa nada, sigamos.",
         "thanks_next": ["Gracias.", "Gracias, es muy útil.", "Gracias por compartirlo.",
                         "Es valioso, gracias.", "Gracias por explicarlo."],
-        "probe_pickup": "Mencionó «{words}».",
+        "probe_pickup": ["Mencionó «{words}».", "«{words}»: me gustaría saber más.", "Dijo «{words}».",
+                         "Sobre «{words}»:"],
         "recap_intro": "Gracias, era la última pregunta. Este es un resumen de lo que compartió:",
         "recap_intro_early": "Gracias, terminamos aquí; sus respuestas están guardadas. Este es un resumen de lo que "
         "compartió:",

@@ -241,6 +241,9 @@ def test_offline_facilitator_varies_its_thanks_and_probes_from_the_participants_
         leads.append(reply.split("?")[0])
     # three questions in a row, three different acknowledgements
     assert len({lead.split(".")[0] for lead in leads[:2]}) == 2
+    # a later probe picks up the words in other words
+    later = conversation.send(db, token, "Fewer meetings.").message.content
+    assert "“Fewer meetings”" in later and not later.startswith("You mentioned"), later
     # a long answer is never quoted back whole
     token2 = conversation.join(db, s.id).token
     assert "You mentioned" not in conversation.send(db, token2, LONG).message.content

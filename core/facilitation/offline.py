@@ -53,9 +53,10 @@ PICKUP_MAX_WORDS = 8
 
 def _picked_up(ctx: TurnContext) -> str:
     """A probe follows a short answer: it starts from the participant's own words ("You mentioned “good
-    teamwork”. "), when the answer is short enough to quote whole."""
+    teamwork”. ", "You said “…”. "), when the answer is short enough to quote whole."""
     said = next((t.content for t in reversed(ctx.history) if t.role == "participant" and t.kind == "answer"), "")
     words = " ".join(said.split()).strip().rstrip(".!?…,;:")
     if not words or word_count(words) > PICKUP_MAX_WORDS or any(q in words for q in "“”«»\""):
         return ""
-    return phrase(ctx.language, "probe_pickup", words=words) + " "
+    pickups = phrase_list(ctx.language, "probe_pickup")     # varied along the conversation, like the thanks
+    return pickups[ctx.plan.step % len(pickups)].format(words=words) + " "
