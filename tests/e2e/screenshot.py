@@ -104,6 +104,8 @@ def take_screens(folder: Path) -> list[Path]:
             expect(page.get_by_text("The account was not created")).to_be_visible()
             shot("sign-up-errors", 1100)
             harness.sign_in(page, server.url, demo.username, demo.password)
+            expect(page.get_by_text("started ·").first).to_be_visible()
+            shot("dashboard", 600)
             design = f"{server.url}/design?s={demo.session_id}&tab="
             harness.goto(page, design + quote("Brief"))
             page.get_by_label("Objective").fill("Learn what slowed us down this sprint, and what to change first")
