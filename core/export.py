@@ -233,18 +233,16 @@ def _report_md(opened: SessionResults) -> bytes:
 
 def _html_paragraphs(text: str) -> str:
     """Plain text as HTML: a line starting "- " (a summary's bullets) is a list item, any other line a paragraph."""
-    out: list[str] = []
-    for line in text.splitlines():
+    blocks: list[str] = []
+    for line in filter(str.strip, text.splitlines()):
         item = bullet_item(line)
-        if item is not None and out and out[-1] == "</ul>":
-            out.pop()      # the list goes on
-        elif item is not None:
-            out.append("<ul>")
-        if item is not None:
-            out += [f"<li>{html.escape(item)}</li>", "</ul>"]
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    return "".join(out)
+        if item is None:
+            blocks.append(f"<p>{html.escape(line)}</p>")
+        elif blocks and blocks[-1].endswith("</ul>"):      # the list goes on
+            blocks[-1] = blocks[-1].removesuffix("</ul>") + f"<li>{html.escape(item)}</li></ul>"
+        else:
+            blocks.append(f"<ul><li>{html.escape(item)}</li></ul>")
+    return "".join(blocks)
 
 
 def _report_html(opened: SessionResults) -> bytes:
